@@ -13,7 +13,10 @@ async function main(argv: string[]): Promise<number> {
     .description('Drover: a Kubernetes- and Docker-compatible container cloud in one program')
     .version(process.env.npm_package_version ?? '0.1.0', '-v, --version', 'print the version and exit')
     .addOption(new Option('--log-level <level>', 'log verbosity').choices(logLevels).default('info'))
-    .option('-H, --host <url>', 'engine socket (unix:///path) to talk to; default $DOCKER_HOST or /run/drover/docker.sock')
+    .option(
+      '-H, --host <url>',
+      'engine socket (unix:///path) to talk to; default $DOCKER_HOST or /run/drover/docker.sock',
+    )
     .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
