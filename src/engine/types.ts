@@ -242,6 +242,12 @@ export interface LogOptions {
   until?: number;
   /** Number of lines from the end, or 'all'. */
   tail?: number | 'all';
+  /**
+   * When false (the default), consecutive lines of one stream may be batched
+   * into one LogEntry (data holds several complete lines, `time` is the
+   * first's). Set it when each line needs its own timestamp.
+   */
+  timestamps?: boolean;
   signal?: AbortSignal;
 }
 
