@@ -1,0 +1,576 @@
+/**
+ * NetworkManager: the engine's networks (registry + kernel state) and each
+ * container's network sandbox (netns, endpoints, published ports, hosts file).
+ *
+ * Contract for callers (the container manager):
+ * - call init() once at daemon start, before anything else: it recreates
+ *   bridges and the nftables table after a reboot or restart, and drops
+ *   runtime records whose kernel objects are gone (and kernel objects of ours
+ *   that no record claims), so nothing leaks across crashes;
+ * - per container: createSandbox (optionally with its first networks, the
+ *   fastest path), publishPorts, then releaseSandbox when it stops (it removes
+ *   ports, endpoints, IP leases and the netns, and is idempotent);
+ * - every method is serialised on one internal lock; state is persisted
+ *   before the method resolves.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir } from 'node:fs/promises';
+import { ConflictError, ForbiddenError, NotFoundError, UnavailableError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/logger.ts';
+import type {
+  EndpointSettings,
+  Filters,
+  NetworkCreateRequest,
+  NetworkInspect,
+  PruneReport,
+} from '../types.ts';
+import {
+  attachVeth,
+  deleteBridge,
+  deleteLink,
+  enableForwarding,
+  ensureBridge,
+  linkExists,
+} from './bridge.ts';
+import { Firewall, type NatNetwork } from './firewall.ts';
+import { renderHosts, writeHostsInPlace } from './hosts.ts';
+import { allocateIp, isValidMac, macFor } from './ipam.ts';
+import { createNetns, deleteNetns, netnsDir, netnsExists } from './netns.ts';
+import { findNetwork, matchesFilters, predefinedNetworks, toInspect, validateCreate } from './networks.ts';
+import { PortPublisher, type PublishRequest } from './publisher.ts';
+import type { EndpointRecord, NetworkRecord, RuntimeState, SandboxRecord } from './state.ts';
+import { StateFiles } from './state.ts';
+import {
+  chooseSubnet,
+  formatIp,
+  formatSubnet,
+  hostAt,
+  overlaps,
+  parseSubnet,
+  type Subnet,
+} from './subnet.ts';
+import { ipBatch, runTool } from './tool.ts';
+
+export interface NetworkManagerOptions {
+  /** Persistent directory owned by the network manager (networks.json). */
+  dataDir: string;
+  /** Runtime directory (tmpfs, e.g. /run/drover/network): sandboxes, leases, ports. */
+  runDir: string;
+  log: Logger;
+  /** Linux bridge of the predefined `bridge` network. Default drover0. */
+  defaultBridge?: string;
+  /** Prefix of user-defined networks' bridges. Default `drv-`. */
+  bridgePrefix?: string;
+  /** Prefix of sandbox namespaces under /run/netns. Default `drover-`. */
+  netnsPrefix?: string;
+  /** nftables table (family ip). Default `drover`. */
+  table?: string;
+}
+
+/** private: a new netns with loopback ("none" and bridge networks); host; another container's netns. */
+export type SandboxMode = { type: 'private' } | { type: 'host' } | { type: 'container'; netnsPath: string };
+
+export interface ConnectOptions {
+  /** Container name (no leading slash): shown by network inspect, resolvable by peers. */
+  name: string;
+  aliases?: string[];
+  ipv4Address?: string;
+  macAddress?: string;
+  /** Interface inside the container; default the first free ethN. */
+  ifname?: string;
+}
+
+export interface SandboxOptions {
+  mode: SandboxMode;
+  hostname?: string;
+  /** When set, the manager writes this hosts file and keeps it in sync with peers. */
+  hostsPath?: string;
+  /** Docker's ExtraHosts entries, `name:ip`. */
+  extraHosts?: string[];
+  /** Networks to connect at once: saves an exec per container (loopback comes up in the same batch). */
+  networks?: { network: string; opts: ConnectOptions }[];
+}
+
+export interface Sandbox {
+  containerId: string;
+  /** For crun's network namespace path; null in host mode (no netns). */
+  netnsPath: string | null;
+  /** Network name to endpoint, for NetworkSettings.Networks. */
+  endpoints: Record<string, EndpointSettings>;
+}
+
+export class NetworkManager {
+  private readonly log: Logger;
+  private readonly files: StateFiles;
+  private readonly opts: Required<Omit<NetworkManagerOptions, 'log'>>;
+  readonly firewall: Firewall;
+  private readonly publisher: PortPublisher;
+  private networks: NetworkRecord[] = [];
+  private rt: RuntimeState = { sandboxes: [], endpoints: [], ports: [] };
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(o: NetworkManagerOptions) {
+    this.log = o.log;
+    this.opts = {
+      dataDir: o.dataDir,
+      runDir: o.runDir,
+      defaultBridge: o.defaultBridge ?? 'drover0',
+      bridgePrefix: o.bridgePrefix ?? 'drv-',
+      netnsPrefix: o.netnsPrefix ?? 'drover-',
+      table: o.table ?? 'drover',
+    };
+    this.files = new StateFiles(o.dataDir, o.runDir);
+    this.firewall = new Firewall(this.opts.table);
+    this.publisher = new PortPublisher(this.firewall, () => this.rt.ports);
+  }
+
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async save(networksToo = false): Promise<void> {
+    await Promise.all([
+      this.files.saveRuntime(this.rt),
+      networksToo ? this.files.saveNetworks(this.networks) : undefined,
+    ]);
+  }
+
+  /** Recreates bridges and rules idempotently and re-adopts state; call once at start. */
+  init(): Promise<void> {
+    return this.locked(async () => {
+      await Promise.all([
+        mkdir(this.opts.dataDir, { recursive: true }),
+        mkdir(this.opts.runDir, { recursive: true }),
+      ]);
+      const loaded = await this.files.load();
+      this.networks = loaded.networks;
+      this.rt = loaded.runtime;
+      if (!this.networks.some((n) => n.builtin)) {
+        const subnet = await this.freeSubnet();
+        this.networks.unshift(...predefinedNetworks(this.opts.defaultBridge, subnet));
+      }
+      await enableForwarding();
+      for (const n of this.networks) if (n.bridge && n.gateway && n.subnet) await this.ensureNetworkBridge(n);
+      await this.reconcileRuntime();
+      await this.firewall.rebuild(this.natNetworks(), this.rt.ports);
+      await this.save(true);
+      for (const s of this.rt.sandboxes) await this.refreshHosts(s);
+      this.log.info(
+        { networks: this.networks.length, sandboxes: this.rt.sandboxes.length },
+        'networks ready',
+      );
+    });
+  }
+
+  private async ensureNetworkBridge(n: NetworkRecord): Promise<void> {
+    const prefix = n.subnet ? parseSubnet(n.subnet).prefix : 16;
+    await ensureBridge(n.bridge ?? '', `${n.gateway}/${prefix}`);
+  }
+
+  private natNetworks(): NatNetwork[] {
+    return this.networks
+      .filter((n) => n.bridge && n.subnet)
+      .map((n) => ({ bridge: n.bridge ?? '', subnet: n.subnet ?? '', internal: n.internal }));
+  }
+
+  /** Drops records whose kernel objects vanished, and our kernel objects nothing records. */
+  private async reconcileRuntime(): Promise<void> {
+    const gone = this.rt.sandboxes.filter((s) => s.netns !== undefined && !netnsExists(s.netns));
+    for (const s of gone) this.forget(s.containerId);
+    this.rt.endpoints = this.rt.endpoints.filter(
+      (e) => linkExists(e.hostIf) || this.sandboxOf(e.containerId)?.netns,
+    );
+    const claimed = new Set(this.rt.sandboxes.map((s) => s.netns));
+    const names = await readdir(netnsDir).catch(() => [] as string[]);
+    for (const name of names) {
+      if (name.startsWith(this.opts.netnsPrefix) && !claimed.has(name)) {
+        this.log.info({ netns: name }, 'removing orphaned network namespace');
+        await deleteNetns(name);
+      }
+    }
+    const bridges = new Set(this.networks.map((n) => n.bridge));
+    const links = await readdir('/sys/class/net').catch(() => [] as string[]);
+    for (const link of links) {
+      if (link.startsWith(this.opts.bridgePrefix) && !bridges.has(link)) {
+        this.log.info({ bridge: link }, 'removing orphaned bridge');
+        await deleteBridge(link);
+      }
+    }
+  }
+
+  private forget(containerId: string): void {
+    this.rt.sandboxes = this.rt.sandboxes.filter((s) => s.containerId !== containerId);
+    this.rt.endpoints = this.rt.endpoints.filter((e) => e.containerId !== containerId);
+    this.rt.ports = this.rt.ports.filter((p) => p.containerId !== containerId);
+  }
+
+  private async freeSubnet(): Promise<Subnet> {
+    const taken = [
+      ...(await hostRouteSubnets()),
+      ...this.networks.filter((n) => n.subnet).map((n) => parseSubnet(n.subnet ?? '')),
+    ];
+    const s = chooseSubnet(taken);
+    if (!s) throw new UnavailableError('creating network: no free subnet left in the address pools');
+    return s;
+  }
+
+  // ---- networks ----------------------------------------------------------
+
+  create(req: NetworkCreateRequest): Promise<{ Id: string; Warning: string }> {
+    return this.locked(async () => {
+      const { record, subnet } = validateCreate(req, this.networks, this.opts.bridgePrefix);
+      if (subnet) {
+        const taken = [
+          ...(await hostRouteSubnets()),
+          ...this.networks.filter((n) => n.subnet).map((n) => parseSubnet(n.subnet ?? '')),
+        ];
+        if (taken.some((t) => overlaps(t, subnet))) {
+          throw new ConflictError(
+            `creating network ${req.Name}: pool overlaps with other one on this address space`,
+          );
+        }
+      } else {
+        const s = await this.freeSubnet();
+        record.subnet = formatSubnet(s);
+        record.gateway = formatIp(hostAt(s, 1));
+      }
+      await this.ensureNetworkBridge(record);
+      try {
+        await this.firewall.addNetwork({
+          bridge: record.bridge ?? '',
+          subnet: record.subnet ?? '',
+          internal: record.internal,
+        });
+      } catch (err) {
+        await deleteBridge(record.bridge ?? '');
+        throw err;
+      }
+      this.networks.push(record);
+      await this.save(true);
+      this.log.debug(
+        { network: record.name, subnet: record.subnet, bridge: record.bridge },
+        'network created',
+      );
+      return { Id: record.id, Warning: '' };
+    });
+  }
+
+  async list(filters?: Filters): Promise<NetworkInspect[]> {
+    return this.networks
+      .filter((n) => matchesFilters(n, filters, this.inUse(n)))
+      .map((n) => toInspect(n, this.rt.endpoints));
+  }
+
+  async inspect(ref: string): Promise<NetworkInspect> {
+    return toInspect(findNetwork(this.networks, ref), this.rt.endpoints);
+  }
+
+  private inUse(n: NetworkRecord): boolean {
+    return this.rt.endpoints.some((e) => e.networkId === n.id);
+  }
+
+  remove(ref: string): Promise<void> {
+    return this.locked(async () => this.removeLocked(findNetwork(this.networks, ref)));
+  }
+
+  private async removeLocked(n: NetworkRecord): Promise<void> {
+    if (n.builtin) throw new ForbiddenError(`${n.name} is a pre-defined network and cannot be removed`);
+    if (this.inUse(n)) {
+      throw new ForbiddenError(
+        `error while removing network: network ${n.name} id ${n.id} has active endpoints`,
+      );
+    }
+    this.networks = this.networks.filter((x) => x.id !== n.id);
+    try {
+      await this.firewall.removeNetwork({
+        bridge: n.bridge ?? '',
+        subnet: n.subnet ?? '',
+        internal: n.internal,
+      });
+    } catch {
+      await this.firewall.rebuild(this.natNetworks(), this.rt.ports);
+    }
+    await deleteBridge(n.bridge ?? '');
+    await this.save(true);
+    this.log.debug({ network: n.name }, 'network removed');
+  }
+
+  prune(filters?: Filters): Promise<PruneReport> {
+    return this.locked(async () => {
+      const deleted: string[] = [];
+      for (const n of [...this.networks]) {
+        if (n.builtin || this.inUse(n) || !matchesFilters(n, filters, false)) continue;
+        await this.removeLocked(n);
+        deleted.push(n.name);
+      }
+      return { deleted, spaceReclaimed: 0 };
+    });
+  }
+
+  // ---- sandboxes and endpoints ------------------------------------------
+
+  private sandboxOf(containerId: string): SandboxRecord | undefined {
+    return this.rt.sandboxes.find((s) => s.containerId === containerId);
+  }
+
+  /** Creates the container's network sandbox, and connects `opts.networks` in the same step. */
+  createSandbox(containerId: string, opts: SandboxOptions): Promise<Sandbox> {
+    return this.locked(async () => {
+      if (this.sandboxOf(containerId))
+        throw new ConflictError(`network sandbox for ${containerId} already exists`);
+      const rec: SandboxRecord = {
+        containerId,
+        netnsPath: null,
+        mode: opts.mode.type,
+        hostname: opts.hostname ?? containerId.slice(0, 12),
+        hostsPath: opts.hostsPath,
+        extraHosts: opts.extraHosts ?? [],
+      };
+      const networks = opts.networks ?? [];
+      if (opts.mode.type === 'container') rec.netnsPath = opts.mode.netnsPath;
+      if (opts.mode.type !== 'private' && networks.length > 0) {
+        throw new ConflictError(
+          'container sharing network namespace with another container or host cannot be connected to any other network',
+        );
+      }
+      if (opts.mode.type === 'private') {
+        const name = `${this.opts.netnsPrefix}${containerId.slice(0, 12)}`;
+        rec.netnsPath = await createNetns(name, { loopback: networks.length === 0 });
+        rec.netns = name;
+      }
+      this.rt.sandboxes.push(rec);
+      try {
+        for (const { network, opts: c } of networks) await this.connectLocked(containerId, network, c);
+        await this.save(true);
+        await this.refreshHosts(rec);
+      } catch (err) {
+        await this.releaseLocked(containerId);
+        throw err;
+      }
+      return { containerId, netnsPath: rec.netnsPath, endpoints: this.endpointsOf(containerId) };
+    });
+  }
+
+  connect(containerId: string, network: string, opts: ConnectOptions): Promise<EndpointSettings> {
+    return this.locked(async () => {
+      const ep = await this.connectLocked(containerId, network, opts);
+      await this.save(true);
+      return ep;
+    });
+  }
+
+  private async connectLocked(
+    containerId: string,
+    ref: string,
+    opts: ConnectOptions,
+  ): Promise<EndpointSettings> {
+    const sb = this.sandboxOf(containerId);
+    if (!sb) throw new NotFoundError(`no network sandbox for container ${containerId}`);
+    const net = findNetwork(this.networks, ref);
+    if (!sb.netns) {
+      throw new ForbiddenError(
+        'container sharing network namespace with another container or host cannot be connected to any other network',
+      );
+    }
+    if (!net.bridge) throw new ForbiddenError(`container cannot be connected to the ${net.name} network`);
+    const mine = this.rt.endpoints.filter((e) => e.containerId === containerId);
+    if (mine.some((e) => e.networkId === net.id)) {
+      throw new ForbiddenError(`endpoint with name ${opts.name} already exists in network ${net.name}`);
+    }
+    if (opts.macAddress && !isValidMac(opts.macAddress))
+      throw new ConflictError(`invalid MAC address ${opts.macAddress}`);
+    const used = new Set(this.rt.endpoints.filter((e) => e.networkId === net.id).map((e) => e.ip));
+    const ip = allocateIp(net, used, opts.ipv4Address || undefined);
+    const ifnames = new Set(mine.map((e) => e.ifname));
+    let ifname = opts.ifname;
+    for (let i = 0; !ifname; i++) if (!ifnames.has(`eth${i}`)) ifname = `eth${i}`;
+    const prefixLen = parseSubnet(net.subnet ?? '').prefix;
+    const rec: EndpointRecord = {
+      containerId,
+      networkId: net.id,
+      endpointId: randomBytes(32).toString('hex'),
+      name: opts.name,
+      aliases: opts.aliases ?? [],
+      ip,
+      prefixLen,
+      gateway: net.gateway ?? '',
+      mac: opts.macAddress || macFor(ip),
+      ifname,
+      hostIf: `veth${randomBytes(5).toString('hex')}`,
+      hasDefaultRoute: !net.internal && !mine.some((e) => e.hasDefaultRoute),
+      staticIp: Boolean(opts.ipv4Address),
+    };
+    if (!linkExists(net.bridge)) await this.ensureNetworkBridge(net);
+    await attachVeth({
+      hostIf: rec.hostIf,
+      ifname,
+      mac: rec.mac,
+      bridge: net.bridge,
+      netns: sb.netns,
+      ipCidr: `${ip}/${prefixLen}`,
+      defaultGateway: rec.hasDefaultRoute ? rec.gateway : undefined,
+    });
+    this.rt.endpoints.push(rec);
+    await this.refreshNetworkHosts(net.id, sb);
+    this.log.debug({ container: containerId, network: net.name, ip }, 'endpoint connected');
+    return this.toSettings(rec, net);
+  }
+
+  disconnect(containerId: string, ref: string): Promise<void> {
+    return this.locked(async () => {
+      const net = findNetwork(this.networks, ref);
+      const ep = this.rt.endpoints.find((e) => e.containerId === containerId && e.networkId === net.id);
+      if (!ep) throw new NotFoundError(`container ${containerId} is not connected to network ${net.name}`);
+      await this.publisher.unpublish(containerId, (p) => p.containerIp === ep.ip);
+      await deleteLink(ep.hostIf);
+      this.rt.endpoints = this.rt.endpoints.filter((e) => e !== ep);
+      const sb = this.sandboxOf(containerId);
+      const next = this.rt.endpoints.find(
+        (e) => e.containerId === containerId && !this.networkById(e.networkId)?.internal,
+      );
+      if (ep.hasDefaultRoute && next && sb?.netns) {
+        await ipBatch(
+          'moving the default route',
+          [`route replace default via ${next.gateway} dev ${next.ifname}`],
+          sb.netns,
+        );
+        next.hasDefaultRoute = true;
+      }
+      await this.save();
+      await this.refreshNetworkHosts(net.id, sb);
+    });
+  }
+
+  /** Publishes ports (Docker's PortBindings, -P) with kernel DNAT; returns NetworkSettings.Ports. */
+  publishPorts(containerId: string, req: PublishRequest): Promise<Record<string, PortBindingList>> {
+    return this.locked(async () => {
+      const containerIp = req.containerIp ?? this.rt.endpoints.find((e) => e.containerId === containerId)?.ip;
+      if (!containerIp) return {};
+      const result = await this.publisher.publish(containerId, containerIp, req);
+      await this.save();
+      return result;
+    });
+  }
+
+  unpublish(containerId: string): Promise<void> {
+    return this.locked(async () => {
+      await this.publisher.unpublish(containerId, () => true);
+      await this.save();
+    });
+  }
+
+  /** Removes everything the container had: ports, endpoints, IP leases, netns. Idempotent. */
+  releaseSandbox(containerId: string): Promise<void> {
+    return this.locked(() => this.releaseLocked(containerId));
+  }
+
+  private async releaseLocked(containerId: string): Promise<void> {
+    const sb = this.sandboxOf(containerId);
+    const eps = this.rt.endpoints.filter((e) => e.containerId === containerId);
+    const ports = this.publisher.unpublish(containerId, () => true);
+    if (sb?.netns) await deleteNetns(sb.netns);
+    else for (const e of eps) await deleteLink(e.hostIf);
+    await ports;
+    this.forget(containerId);
+    await this.save();
+    for (const netId of new Set(eps.map((e) => e.networkId)))
+      await this.refreshNetworkHosts(netId, undefined);
+  }
+
+  // ---- queries for inspect ----------------------------------------------
+
+  private networkById(id: string): NetworkRecord | undefined {
+    return this.networks.find((n) => n.id === id);
+  }
+
+  private toSettings(e: EndpointRecord, n: NetworkRecord): EndpointSettings {
+    return {
+      IPAMConfig: e.staticIp ? { IPv4Address: e.ip } : null,
+      Links: null,
+      Aliases: e.aliases.length > 0 || !n.builtin ? [...e.aliases, e.containerId.slice(0, 12)] : null,
+      NetworkID: n.id,
+      EndpointID: e.endpointId,
+      Gateway: e.gateway,
+      IPAddress: e.ip,
+      IPPrefixLen: e.prefixLen,
+      IPv6Gateway: '',
+      GlobalIPv6Address: '',
+      GlobalIPv6PrefixLen: 0,
+      MacAddress: e.mac,
+      DriverOpts: null,
+    };
+  }
+
+  /** Network name to endpoint settings, for NetworkSettings.Networks. */
+  endpointsOf(containerId: string): Record<string, EndpointSettings> {
+    const out: Record<string, EndpointSettings> = {};
+    for (const e of this.rt.endpoints) {
+      const n = e.containerId === containerId ? this.networkById(e.networkId) : undefined;
+      if (n) out[n.name] = this.toSettings(e, n);
+    }
+    return out;
+  }
+
+  /** NetworkSettings.Ports for the container's current publications. */
+  portsOf(containerId: string): Record<string, PortBindingList> {
+    return this.publisher.bindingsOf(containerId);
+  }
+
+  /** The sandbox's netns path (null in host mode), or undefined when it has none. */
+  netnsPathOf(containerId: string): string | null | undefined {
+    return this.sandboxOf(containerId)?.netnsPath;
+  }
+
+  /** The hosts file content for the container: itself, extra hosts, and its peers on user-defined networks. */
+  hostsFileFor(containerId: string): string {
+    const sb = this.sandboxOf(containerId);
+    const mine = this.rt.endpoints.filter((e) => e.containerId === containerId);
+    const peers = [];
+    for (const e of mine) {
+      if (this.networkById(e.networkId)?.builtin) continue;
+      for (const p of this.rt.endpoints) {
+        if (p.networkId !== e.networkId || p.containerId === containerId) continue;
+        peers.push({ ip: p.ip, names: [p.name, ...p.aliases, p.containerId.slice(0, 12)] });
+      }
+    }
+    return renderHosts({
+      hostname: sb?.hostname ?? '',
+      selfIps: mine.map((e) => e.ip),
+      extraHosts: sb?.extraHosts ?? [],
+      peers,
+    });
+  }
+
+  private async refreshHosts(sb: SandboxRecord | undefined): Promise<void> {
+    if (!sb?.hostsPath) return;
+    try {
+      await writeHostsInPlace(sb.hostsPath, this.hostsFileFor(sb.containerId));
+    } catch (err) {
+      this.log.warn({ container: sb.containerId, err }, 'cannot update hosts file');
+    }
+  }
+
+  /** Rewrites the hosts files of the network's members (and `also`, which may have just left). */
+  private async refreshNetworkHosts(networkId: string, also: SandboxRecord | undefined): Promise<void> {
+    const ids = new Set(this.rt.endpoints.filter((e) => e.networkId === networkId).map((e) => e.containerId));
+    if (this.networkById(networkId)?.builtin) ids.clear();
+    if (also) ids.add(also.containerId);
+    await Promise.all([...ids].map((id) => this.refreshHosts(this.sandboxOf(id))));
+  }
+}
+
+type PortBindingList = { HostIp: string; HostPort: string }[];
+
+/** The host's IPv4 routes (all tables, defaults excluded), as subnets a new network must avoid. */
+async function hostRouteSubnets(): Promise<Subnet[]> {
+  const out = await runTool('reading routes', 'ip', ['-j', '-4', 'route', 'show', 'table', 'all']);
+  const routes = JSON.parse(out || '[]') as { dst?: string; type?: string }[];
+  const subnets: Subnet[] = [];
+  for (const r of routes) {
+    if (!r.dst || r.dst === 'default' || r.type === 'broadcast') continue;
+    subnets.push(parseSubnet(r.dst, true));
+  }
+  return subnets;
+}

@@ -1,0 +1,160 @@
+// Bridge networks on the real kernel: two netns "containers" on a user-defined
+// network reach each other by address and by name (hosts files), the default
+// bridge gets a non-colliding subnet, removal is refused while endpoints are
+// attached, and releasing everything leaves no netns, bridge or nft element.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { NetworkManager } from '../src/engine/network/manager.ts';
+import { overlaps, parseSubnet } from '../src/engine/network/subnet.ts';
+import { AlreadyExistsError, ForbiddenError } from '../src/lib/errors.ts';
+import { silentLogger } from '../src/lib/logger.ts';
+
+const tag = randomBytes(2).toString('hex');
+const prefixes = {
+  defaultBridge: `dnt${tag}b0`,
+  bridgePrefix: `dnt${tag}-`,
+  netnsPrefix: `dnt${tag}-`,
+  table: `dnt${tag}`,
+};
+const dir = mkdtempSync(join(tmpdir(), 'drv-net-test-'));
+const mgr = new NetworkManager({
+  dataDir: join(dir, 'data'),
+  runDir: join(dir, 'run'),
+  log: silentLogger(),
+  ...prefixes,
+});
+const ids = {
+  a: `a${tag}${randomBytes(20).toString('hex')}`,
+  b: `b${tag}${randomBytes(20).toString('hex')}`,
+};
+const netName = `drv-net-test-${tag}`;
+
+function sh(cmd: string, args: string[]): { code: number; out: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 10_000 });
+  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
+}
+
+function leftovers(): { netns: string[]; links: string[]; table: string } {
+  const netns = readdirSync('/run/netns').filter((n) => n.startsWith(prefixes.netnsPrefix));
+  const links = readdirSync('/sys/class/net').filter((n) => n.startsWith(`dnt${tag}`));
+  return { netns, links, table: sh('nft', ['list', 'table', 'ip', prefixes.table]).out };
+}
+
+before(async () => {
+  await mgr.init();
+});
+
+after(async () => {
+  for (const id of Object.values(ids)) await mgr.releaseSandbox(id).catch(() => undefined);
+  await mgr.remove(netName).catch(() => undefined);
+  const left = leftovers();
+  for (const n of left.netns) sh('ip', ['netns', 'del', n]);
+  for (const l of left.links) sh('ip', ['link', 'del', l]);
+  await mgr.firewall.destroy();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('predefined networks and a default bridge subnet clear of host routes', async () => {
+  const names = (await mgr.list()).map((n) => n.Name).sort();
+  assert.deepEqual(names, ['bridge', 'host', 'none']);
+  const bridge = await mgr.inspect('bridge');
+  const subnet = parseSubnet(bridge.IPAM.Config[0]?.Subnet ?? '');
+  const routes = JSON.parse(execFileSync('ip', ['-j', '-4', 'route'], { encoding: 'utf8' })) as {
+    dst: string;
+    dev: string;
+  }[];
+  for (const r of routes) {
+    if (r.dst === 'default' || r.dev === prefixes.defaultBridge) continue;
+    assert.ok(!overlaps(parseSubnet(r.dst, true), subnet), `default subnet overlaps route ${r.dst}`);
+  }
+  assert.equal(bridge.Options['com.docker.network.bridge.name'], prefixes.defaultBridge);
+});
+
+test('user network: create, duplicate name, subnet distinct from the default bridge', async () => {
+  const { Id } = await mgr.create({ Name: netName, Labels: { test: 'yes' } });
+  assert.match(Id, /^[0-9a-f]{64}$/);
+  await assert.rejects(mgr.create({ Name: netName }), (e: Error) => {
+    assert.ok(e instanceof AlreadyExistsError);
+    assert.equal(e.message, `network with name ${netName} already exists`);
+    return true;
+  });
+  const user = parseSubnet((await mgr.inspect(netName)).IPAM.Config[0]?.Subnet ?? '');
+  const def = parseSubnet((await mgr.inspect('bridge')).IPAM.Config[0]?.Subnet ?? '');
+  assert.ok(!overlaps(user, def));
+  assert.equal((await mgr.list({ label: ['test=yes'] })).length, 1);
+});
+
+test('two containers ping each other by address and by name', async () => {
+  const hosts = { a: join(dir, 'hosts-a'), b: join(dir, 'hosts-b') };
+  for (const p of Object.values(hosts)) writeFileSync(p, '');
+  const a = await mgr.createSandbox(ids.a, {
+    mode: { type: 'private' },
+    hostname: 'alpha',
+    hostsPath: hosts.a,
+    networks: [{ network: netName, opts: { name: 'web', aliases: ['www'] } }],
+  });
+  const b = await mgr.createSandbox(ids.b, {
+    mode: { type: 'private' },
+    hostname: 'beta',
+    hostsPath: hosts.b,
+  });
+  const epB = await mgr.connect(ids.b, netName, { name: 'db' });
+  const ipA = a.endpoints[netName]?.IPAddress ?? '';
+  assert.match(ipA, /^\d+\.\d+\.\d+\.\d+$/);
+  assert.notEqual(ipA, epB.IPAddress);
+  const nsB = (b.netnsPath ?? '').split('/').pop() ?? '';
+  const ping = sh('ip', ['netns', 'exec', nsB, 'busybox', 'ping', '-c1', '-W1', ipA]);
+  assert.equal(ping.code, 0, ping.out);
+  // hosts files list the peers, with aliases; a's was rewritten in place when b joined
+  assert.match(
+    readFileSync(hosts.a, 'utf8'),
+    new RegExp(`^${epB.IPAddress.replaceAll('.', '\\.')}\\tdb `, 'm'),
+  );
+  assert.match(readFileSync(hosts.b, 'utf8'), new RegExp(`^${ipA.replaceAll('.', '\\.')}\\tweb www `, 'm'));
+  // resolution inside the container's view: the hosts file bind-mounted over /etc/hosts
+  const byName = sh('ip', [
+    'netns',
+    'exec',
+    nsB,
+    'unshare',
+    '-m',
+    'sh',
+    '-c',
+    `mount --bind ${hosts.b} /etc/hosts && busybox ping -c1 -W1 www`,
+  ]);
+  assert.equal(byName.code, 0, byName.out);
+  const inspect = await mgr.inspect(netName);
+  assert.equal(Object.keys(inspect.Containers).length, 2);
+  assert.equal(inspect.Containers[ids.a]?.Name, 'web');
+});
+
+test('remove is refused while endpoints are attached', async () => {
+  await assert.rejects(mgr.remove(netName), (e: Error) => {
+    assert.ok(e instanceof ForbiddenError);
+    assert.match(
+      e.message,
+      /^error while removing network: network drv-net-test-\w+ id [0-9a-f]{64} has active endpoints$/,
+    );
+    return true;
+  });
+  await assert.rejects(mgr.remove('bridge'), ForbiddenError);
+});
+
+test('disconnect updates peers, release and remove leave nothing behind', async () => {
+  await mgr.disconnect(ids.b, netName);
+  assert.doesNotMatch(mgr.hostsFileFor(ids.a), /\tdb /);
+  await mgr.releaseSandbox(ids.a);
+  await mgr.releaseSandbox(ids.b);
+  await mgr.releaseSandbox(ids.b); // idempotent
+  await mgr.remove(netName);
+  const left = leftovers();
+  assert.deepEqual(left.netns, []);
+  assert.deepEqual(left.links, [prefixes.defaultBridge]);
+  assert.doesNotMatch(left.table, /elements = \{[^}]*dnt\w+-/);
+  assert.equal((await mgr.prune()).deleted.length, 0);
+});
