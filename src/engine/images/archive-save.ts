@@ -41,6 +41,8 @@ function select(store: ImageStore, refs: string[]): Selected[] {
   return [...byId.values()];
 }
 
+/** Fixed entry times make a save of the same images byte-identical. */
+const EPOCH = new Date(0);
 const blobName = (digest: string) => `blobs/${digest.replace(':', '/')}`;
 
 /** Starts writing the archive; resolution errors (No such image) throw before any byte is sent. */
@@ -50,13 +52,13 @@ export async function saveArchive(store: ImageStore, refs: string[]): Promise<Re
   const written = new Set<string>();
   const addBytes = (name: string, data: string | Buffer) =>
     new Promise<void>((resolve, reject) =>
-      out.entry({ name, mode: 0o644 }, data, (e) => (e ? reject(e) : resolve())),
+      out.entry({ name, mode: 0o644, mtime: EPOCH }, data, (e) => (e ? reject(e) : resolve())),
     );
   const addBlob = async (digest: string) => {
     if (written.has(digest)) return;
     written.add(digest);
     const size = await store.content.size(digest);
-    const sink = out.entry({ name: blobName(digest), size, mode: 0o644 });
+    const sink = out.entry({ name: blobName(digest), size, mode: 0o644, mtime: EPOCH });
     await pipeline(store.content.openRead(digest), sink);
   };
   const run = async () => {
