@@ -104,6 +104,7 @@ test('two containers ping each other by address and by name', async () => {
     hostsPath: hosts.b,
   });
   const epB = await mgr.connect(ids.b, netName, { name: 'db' });
+  const ipB = epB.IPAddress ?? '';
   const ipA = a.endpoints[netName]?.IPAddress ?? '';
   assert.match(ipA, /^\d+\.\d+\.\d+\.\d+$/);
   assert.notEqual(ipA, epB.IPAddress);
@@ -111,10 +112,7 @@ test('two containers ping each other by address and by name', async () => {
   const ping = sh('ip', ['netns', 'exec', nsB, 'busybox', 'ping', '-c1', '-W1', ipA]);
   assert.equal(ping.code, 0, ping.out);
   // hosts files list the peers, with aliases; a's was rewritten in place when b joined
-  assert.match(
-    readFileSync(hosts.a, 'utf8'),
-    new RegExp(`^${epB.IPAddress.replaceAll('.', '\\.')}\\tdb `, 'm'),
-  );
+  assert.match(readFileSync(hosts.a, 'utf8'), new RegExp(`^${ipB.replaceAll('.', '\\.')}\\tdb `, 'm'));
   assert.match(readFileSync(hosts.b, 'utf8'), new RegExp(`^${ipA.replaceAll('.', '\\.')}\\tweb www `, 'm'));
   // resolution inside the container's view: the hosts file bind-mounted over /etc/hosts
   const byName = sh('ip', [

@@ -8,7 +8,8 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { UnavailableError } from '../../lib/errors.ts';
-import { ipBatch, runToolRaw } from './tool.ts';
+import { parseSubnet, type Subnet } from './subnet.ts';
+import { ipBatch, runTool, runToolRaw } from './tool.ts';
 
 export function linkExists(name: string): boolean {
   return existsSync(`/sys/class/net/${name}`);
@@ -93,4 +94,16 @@ export async function deleteLink(name: string): Promise<void> {
   const r = await runToolRaw('ip', ['link', 'del', name]);
   if (r.code !== 0 && linkExists(name))
     throw new UnavailableError(`deleting link ${name}: ${r.stderr.trim()}`);
+}
+
+/** The host's IPv4 routes (all tables, defaults excluded), as subnets a new network must avoid. */
+export async function hostRouteSubnets(): Promise<Subnet[]> {
+  const out = await runTool('reading routes', 'ip', ['-j', '-4', 'route', 'show', 'table', 'all']);
+  const routes = JSON.parse(out || '[]') as { dst?: string; type?: string }[];
+  const subnets: Subnet[] = [];
+  for (const r of routes) {
+    if (!r.dst || r.dst === 'default' || r.type === 'broadcast') continue;
+    subnets.push(parseSubnet(r.dst, true));
+  }
+  return subnets;
 }

@@ -30,6 +30,7 @@ import {
   deleteLink,
   enableForwarding,
   ensureBridge,
+  hostRouteSubnets,
   linkExists,
 } from './bridge.ts';
 import { Firewall, type NatNetwork } from './firewall.ts';
@@ -49,7 +50,7 @@ import {
   parseSubnet,
   type Subnet,
 } from './subnet.ts';
-import { ipBatch, runTool } from './tool.ts';
+import { ipBatch } from './tool.ts';
 
 export interface NetworkManagerOptions {
   /** Persistent directory owned by the network manager (networks.json). */
@@ -562,15 +563,3 @@ export class NetworkManager {
 }
 
 type PortBindingList = { HostIp: string; HostPort: string }[];
-
-/** The host's IPv4 routes (all tables, defaults excluded), as subnets a new network must avoid. */
-async function hostRouteSubnets(): Promise<Subnet[]> {
-  const out = await runTool('reading routes', 'ip', ['-j', '-4', 'route', 'show', 'table', 'all']);
-  const routes = JSON.parse(out || '[]') as { dst?: string; type?: string }[];
-  const subnets: Subnet[] = [];
-  for (const r of routes) {
-    if (!r.dst || r.dst === 'default' || r.type === 'broadcast') continue;
-    subnets.push(parseSubnet(r.dst, true));
-  }
-  return subnets;
-}
