@@ -27,8 +27,8 @@ export interface ContainerConfig {
   OpenStdin?: boolean;
   StdinOnce?: boolean;
   Env?: string[];
-  Cmd?: string[];
-  Entrypoint?: string[];
+  Cmd?: string[] | null;
+  Entrypoint?: string[] | null;
   Image?: string;
   Volumes?: Record<string, object>;
   WorkingDir?: string;
@@ -567,6 +567,18 @@ export interface EngineApi {
     },
   ): Promise<{ Id: string }>;
   pruneImages(filters?: Filters): Promise<PruneReport>;
+  /**
+   * Optional until the registry client exists (dockerapi answers pull/push with an
+   * in-stream error without them). `auth` is the X-Registry-Auth header as sent.
+   */
+  pullImage?(
+    ref: string,
+    opts: { auth?: string; onProgress?: (m: ProgressMessage) => void; signal?: AbortSignal },
+  ): Promise<void>;
+  pushImage?(
+    ref: string,
+    opts: { auth?: string; onProgress?: (m: ProgressMessage) => void; signal?: AbortSignal },
+  ): Promise<void>;
 
   createNetwork(req: NetworkCreateRequest): Promise<{ Id: string; Warning: string }>;
   listNetworks(filters?: Filters): Promise<NetworkInspect[]>;

@@ -1,0 +1,173 @@
+/**
+ * The Docker Engine API server: HTTP/1.1 over a unix socket (or TCP), routing
+ * to the per-area handlers over an EngineApi. Never dies on a bad request or a
+ * client that goes away; every response carries Docker's common headers.
+ */
+import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { dirname } from 'node:path';
+import type { EngineApi } from '../engine/types.ts';
+import { UnavailableError } from '../lib/errors.ts';
+import { type Logger, silentLogger } from '../lib/logger.ts';
+import { containerRoutes } from './containers.ts';
+import { containerStreamRoutes } from './containers-streams.ts';
+import { execRoutes } from './exec.ts';
+import { imageRoutes } from './images.ts';
+import { networkRoutes } from './networks.ts';
+import { commonHeaders, HttpError, sendError, statusOf, writeRawError } from './respond.ts';
+import { type Context, compileRoutes, matchRoute, splitVersion } from './router.ts';
+import { systemRoutes } from './system.ts';
+import { volumeRoutes } from './volumes.ts';
+
+export interface DockerApiServerOptions {
+  engine: EngineApi;
+  log?: Logger;
+}
+
+export type ListenTarget = string | { host: string; port: number };
+
+export interface DockerApiServer {
+  /** Listens on a unix socket path (mode 0660, a stale file replaced) or a TCP host/port. */
+  listen(target: ListenTarget): Promise<void>;
+  /** The bound TCP port (after listening on port 0), or null for a unix socket. */
+  port(): number | null;
+  /** Stops accepting, ends open streams and hijacked connections. */
+  close(): Promise<void>;
+}
+
+export function createDockerApiServer(opts: DockerApiServerOptions): DockerApiServer {
+  const engine = opts.engine;
+  const log = (opts.log ?? silentLogger()).child({ component: 'dockerapi' });
+  const routes = compileRoutes([
+    ...systemRoutes,
+    ...containerRoutes,
+    ...containerStreamRoutes,
+    ...execRoutes,
+    ...imageRoutes,
+    ...networkRoutes,
+    ...volumeRoutes,
+  ]);
+  const hijacked = new Set<Socket>();
+  let socketPath: string | null = null;
+
+  async function dispatch(
+    req: IncomingMessage,
+    res: ServerResponse | null,
+    upgrade: { socket: Socket; head: Buffer } | null,
+  ): Promise<void> {
+    const ac = new AbortController();
+    const fail = (err: unknown) => {
+      const status = statusOf(err);
+      if (status >= 500) log.warn({ err, method: req.method, url: req.url }, 'request failed');
+      else
+        log.debug(
+          { method: req.method, url: req.url, status, msg: (err as Error).message },
+          'request refused',
+        );
+      if (res) sendError(res, err);
+      else if (upgrade && !upgrade.socket.destroyed) writeRawError(upgrade.socket, err);
+    };
+    try {
+      if (res) res.on('close', () => ac.abort());
+      if (upgrade) upgrade.socket.on('close', () => ac.abort());
+      const url = new URL(req.url ?? '/', 'http://docker');
+      const { version, path } = splitVersion(url.pathname);
+      const method = req.method ?? 'GET';
+      const match = matchRoute(routes, method, path);
+      if (match.kind === 'not-found' || (upgrade && !match.route.hijack)) {
+        throw new HttpError(404, 'page not found');
+      }
+      const ctx: Context = {
+        method,
+        path,
+        apiVersion: version,
+        params: match.params,
+        query: url.searchParams,
+        req,
+        res,
+        upgrade,
+        signal: ac.signal,
+        engine,
+        log,
+      };
+      log.trace({ method, path }, 'request');
+      await match.route.handler(ctx);
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  const server = createServer({ keepAlive: true }, (req, res) => {
+    for (const [k, v] of Object.entries(commonHeaders())) res.setHeader(k, v);
+    void dispatch(req, res, null);
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    hijacked.add(socket);
+    socket.on('close', () => hijacked.delete(socket));
+    socket.on('error', (err) => log.debug({ err }, 'hijacked connection error'));
+    void dispatch(req, null, { socket, head });
+  });
+  server.on('clientError', (err, socket) => {
+    log.debug({ err }, 'bad request from client');
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  return {
+    async listen(target) {
+      if (typeof target === 'string') {
+        await removeStaleSocket(target);
+        await mkdir(dirname(target), { recursive: true });
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(target, () => {
+            server.off('error', reject);
+            resolve();
+          });
+        });
+        socketPath = target;
+        await chmod(target, 0o660);
+        log.info({ socket: target }, 'docker api listening');
+        return;
+      }
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(target.port, target.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      log.info({ host: target.host, port: this.port() }, 'docker api listening');
+    },
+    port() {
+      const a = server.address();
+      return a && typeof a === 'object' ? a.port : null;
+    },
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      for (const s of hijacked) s.destroy();
+      await closed;
+      if (socketPath) await unlink(socketPath).catch(() => {});
+      socketPath = null;
+    },
+  };
+}
+
+/** A socket file nobody answers on is left over from a crash: remove it. A live one is an error. */
+async function removeStaleSocket(path: string): Promise<void> {
+  const st = await lstat(path).catch(() => null);
+  if (!st) return;
+  if (!st.isSocket()) throw new UnavailableError(`listening on ${path}: the path exists and is not a socket`);
+  const live = await new Promise<boolean>((resolve) => {
+    const c = connect(path);
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+  if (live) throw new UnavailableError(`listening on ${path}: another daemon is already serving it`);
+  await unlink(path);
+}
