@@ -1,7 +1,7 @@
 import module from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { describeError } from '../lib/errors.ts';
-import { logLevels } from '../lib/logger.ts';
+import { logLevels } from '../lib/log-levels.ts';
 import { commandGroups } from './commands/index.ts';
 import { exitCodes } from './exit-codes.ts';
 
@@ -27,7 +27,8 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version exit through here with code 0.
-      return err.exitCode === 0 ? 0 : exitCodes.usage;
+      // Commander's own usage errors carry 1; commands that exit like docker (run: 125) set theirs.
+      return err.exitCode === 0 ? 0 : err.exitCode === 1 ? exitCodes.usage : err.exitCode;
     }
     process.stderr.write(`drover: ${describeError(err)}\n`);
     return exitCodes.failure(err);

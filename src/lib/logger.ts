@@ -2,8 +2,9 @@ import { type Logger, pino } from 'pino';
 
 export type { Logger };
 
-export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof logLevels)[number];
+import type { LogLevel } from './log-levels.ts';
+
+export { type LogLevel, logLevels } from './log-levels.ts';
 
 /**
  * The one structured logger. Components receive a child with their context

@@ -1,4 +1,10 @@
 import type { Command } from 'commander';
+import { registerContainers } from './containers.ts';
+import { registerRun } from './containers-run.ts';
+import { registerImages } from './images.ts';
+import { registerNetworks } from './networks.ts';
+import { registerSystem } from './system.ts';
+import { registerVolumes } from './volumes.ts';
 
 /**
  * Every command group registers itself here. A group's module only declares
@@ -7,4 +13,12 @@ import type { Command } from 'commander';
  */
 export type CommandGroup = (program: Command) => void;
 
-export const commandGroups: CommandGroup[] = [];
+export const commandGroups: CommandGroup[] = [
+  // The docker-like verbs: a Docker Engine API client (src/cli/docker/).
+  registerRun,
+  registerContainers,
+  registerImages,
+  registerNetworks,
+  registerVolumes,
+  registerSystem,
+];
