@@ -20,7 +20,7 @@ export const BUSYBOX_TAR = join(REPO, '.images', 'busybox.tar');
 export interface Entry {
   name: string;
   type?: 'file' | 'directory' | 'symlink' | 'link';
-  data?: string;
+  data?: string | Buffer;
   mode?: number;
   linkname?: string;
 }
@@ -28,12 +28,21 @@ export interface Entry {
 export async function tarOf(entries: Entry[]): Promise<Buffer> {
   const out = pack();
   const chunks: Buffer[] = [];
-  const done = pipeline(out, new PassThrough().on('data', (c: Buffer) => chunks.push(c)));
+  const done = pipeline(
+    out,
+    new PassThrough().on('data', (c: Buffer) => chunks.push(c)),
+  );
   for (const e of entries) {
     const type = e.type ?? (e.name.endsWith('/') ? 'directory' : 'file');
     await new Promise<void>((resolve, reject) =>
       out.entry(
-        { name: e.name, type, mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644), linkname: e.linkname, mtime: new Date(0) },
+        {
+          name: e.name,
+          type,
+          mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644),
+          linkname: e.linkname,
+          mtime: new Date(0),
+        },
         e.data ?? '',
         (err) => (err ? reject(err) : resolve()),
       ),
@@ -61,32 +70,16 @@ export async function dockerArchive(layers: Buffer[], tags: string[], cmd = ['sh
   const entries: Entry[] = [];
   for (const l of layers) {
     entries.push({ name: `${sha(l)}/`, type: 'directory' });
-    entries.push({ name: `${sha(l)}/layer.tar`, data: l.toString('latin1') });
+    entries.push({ name: `${sha(l)}/layer.tar`, data: l });
   }
   entries.push({ name: `${sha(config)}.json`, data: config.toString() });
   entries.push({
     name: 'manifest.json',
-    data: JSON.stringify([{ Config: `${sha(config)}.json`, RepoTags: tags, Layers: layers.map((l) => `${sha(l)}/layer.tar`) }]),
+    data: JSON.stringify([
+      { Config: `${sha(config)}.json`, RepoTags: tags, Layers: layers.map((l) => `${sha(l)}/layer.tar`) },
+    ]),
   });
-  return tarOfBinary(entries);
-}
-
-/** Like tarOf, but `data` strings are latin1 so binary layer bytes survive. */
-async function tarOfBinary(entries: Entry[]): Promise<Buffer> {
-  const out = pack();
-  const chunks: Buffer[] = [];
-  const done = pipeline(out, new PassThrough().on('data', (c: Buffer) => chunks.push(c)));
-  for (const e of entries) {
-    const type = e.type ?? 'file';
-    await new Promise<void>((resolve, reject) =>
-      out.entry({ name: e.name, type, mode: 0o644 }, Buffer.from(e.data ?? '', 'latin1'), (err) =>
-        err ? reject(err) : resolve(),
-      ),
-    );
-  }
-  out.finalize();
-  await done;
-  return Buffer.concat(chunks);
+  return tarOf(entries);
 }
 
 export function streamOf(b: Buffer): Readable {
@@ -102,7 +95,8 @@ export async function bufferOf(r: Readable): Promise<Buffer> {
 /** Makes sure .images/busybox.tar exists (the script is quick when it does). */
 export function ensureBusyboxArchive(): string {
   execFileSync(join(REPO, 'scripts', 'build-busybox-image.sh'), { stdio: 'inherit' });
-  if (!existsSync(BUSYBOX_TAR)) throw new Error('scripts/build-busybox-image.sh did not produce .images/busybox.tar');
+  if (!existsSync(BUSYBOX_TAR))
+    throw new Error('scripts/build-busybox-image.sh did not produce .images/busybox.tar');
   return BUSYBOX_TAR;
 }
 

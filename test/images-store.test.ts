@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createGzip } from 'node:zlib';
 import { extract } from 'tar-stream';
-import { ConflictError, InvalidError, NotFoundError } from '../src/lib/errors.ts';
 import type { ProgressMessage } from '../src/engine/types.ts';
+import { ConflictError, InvalidError, NotFoundError } from '../src/lib/errors.ts';
 import {
   bufferOf,
+  type Entry,
   ensureBusyboxArchive,
   namesIn,
   scratchStore,
@@ -69,17 +70,28 @@ test('load the busybox archive, inspect, list, history', async () => {
   const history = await store.history('busybox');
   assert.equal(history[0]?.Id, img.Id);
   assert.equal(history[0]?.CreatedBy, 'CMD ["sh"]');
-  await assert.rejects(store.inspect('nosuch'), (e: Error) => e instanceof NotFoundError && e.message === 'No such image: nosuch');
+  await assert.rejects(
+    store.inspect('nosuch'),
+    (e: Error) => e instanceof NotFoundError && e.message === 'No such image: nosuch',
+  );
 });
 
 test('tag moves a name; save then load gives the same ids', async () => {
   const { store } = await storeWithBusybox();
   const id = (await store.inspect('busybox')).Id;
   await store.tag('busybox', 'localhost:5000/team/app', 'v1');
-  assert.ok((await store.inspect('localhost:5000/team/app:v1')).RepoTags.includes('localhost:5000/team/app:v1'));
+  assert.ok(
+    (await store.inspect('localhost:5000/team/app:v1')).RepoTags.includes('localhost:5000/team/app:v1'),
+  );
   const saved = await bufferOf(await store.save(['busybox:latest', 'localhost:5000/team/app:v1']));
   const names = await tarNames(streamOf(saved));
-  for (const n of ['manifest.json', 'index.json', 'oci-layout', 'repositories', `blobs/sha256/${id.slice(7)}`]) {
+  for (const n of [
+    'manifest.json',
+    'index.json',
+    'oci-layout',
+    'repositories',
+    `blobs/sha256/${id.slice(7)}`,
+  ]) {
     assert.ok(names.has(n), `saved archive has ${n}`);
   }
   const other = await scratchStore();
@@ -95,23 +107,18 @@ test('tag moves a name; save then load gives the same ids', async () => {
   assert.equal((await oci.store.inspect('busybox')).Id, id);
 });
 
+/** The same archive without some of its members (e.g. an OCI layout only). */
 async function rewriteWithout(tar: Buffer, drop: string[]): Promise<Buffer> {
   const ex = extract();
-  const entries: { name: string; data: string }[] = [];
+  const entries: Entry[] = [];
   streamOf(tar).pipe(ex as unknown as NodeJS.WritableStream);
   for await (const e of ex) {
-    const data = await bufferOf(e as unknown as NodeJS.ReadableStream as never);
-    if (!drop.includes(e.header.name)) entries.push({ name: e.header.name, data: data.toString('latin1') });
+    const chunks: Buffer[] = [];
+    for await (const c of e) chunks.push(c as Buffer);
+    const data = Buffer.concat(chunks);
+    if (!drop.includes(e.header.name)) entries.push({ name: e.header.name, data });
   }
-  const { pack } = await import('tar-stream');
-  const out = pack();
-  const bufs: Buffer[] = [];
-  out.on('data', (c: Buffer) => bufs.push(c));
-  const ended = new Promise((r) => out.on('end', r));
-  for (const e of entries) out.entry({ name: e.name }, Buffer.from(e.data, 'latin1'));
-  out.finalize();
-  await ended;
-  return Buffer.concat(bufs);
+  return tarOf(entries);
 }
 
 test('import a gzipped rootfs tar with changes', async () => {
@@ -127,7 +134,16 @@ test('import a gzipped rootfs tar with changes', async () => {
   const { Id } = await store.import(streamOf(gz), {
     repo: 'imported',
     tag: 'v1',
-    changes: ['CMD ["sh"]', 'ENV A=1', 'WORKDIR /app', 'ENTRYPOINT ["/app/run"]', 'EXPOSE 8080', 'LABEL k=v', 'USER nobody', 'VOLUME /data'],
+    changes: [
+      'CMD ["sh"]',
+      'ENV A=1',
+      'WORKDIR /app',
+      'ENTRYPOINT ["/app/run"]',
+      'EXPOSE 8080',
+      'LABEL k=v',
+      'USER nobody',
+      'VOLUME /data',
+    ],
     onProgress: (m) => progress.push(m),
   });
   const img = await store.inspect('imported:v1');
@@ -145,7 +161,10 @@ test('import a gzipped rootfs tar with changes', async () => {
   });
   assert.equal((await store.history(Id))[0]?.Comment, 'Imported from -');
   // The stored layer is the uncompressed tar: its digest is the diff id.
-  assert.equal(img.RootFS.Layers[0], `sha256:${(await import('node:crypto')).createHash('sha256').update(rootfs).digest('hex')}`);
+  assert.equal(
+    img.RootFS.Layers[0],
+    `sha256:${(await import('node:crypto')).createHash('sha256').update(rootfs).digest('hex')}`,
+  );
 });
 
 test('overlay rootfs: read through it, diff, export, commit', async () => {
@@ -173,7 +192,13 @@ test('overlay rootfs: read through it, diff, export, commit', async () => {
     ]);
     const exported = await tarNames(await store.exportRootfs(c1));
     assert.ok(exported.has('etc/motd') && exported.has('bin/sh') && !exported.has('etc/group'));
-    const { Id } = await store.commit(c1, { repo: 'committed', tag: 'v1', comment: 'c', author: 'me', changes: ['CMD ["cat", "/etc/motd"]'] });
+    const { Id } = await store.commit(c1, {
+      repo: 'committed',
+      tag: 'v1',
+      comment: 'c',
+      author: 'me',
+      changes: ['CMD ["cat", "/etc/motd"]'],
+    });
     const img = await store.inspect('committed:v1');
     assert.equal(img.Id, Id);
     assert.equal(img.RootFS.Layers.length, 2);
@@ -191,4 +216,84 @@ test('overlay rootfs: read through it, diff, export, commit', async () => {
   // Export of an unmounted rootfs mounts it for the duration.
   const again = await tarNames(await store.exportRootfs(c1));
   assert.ok(again.has('etc/motd'));
+});
+
+test('remove: untag, refuse while in use, force leaves it dangling, prune and gc clear everything', async () => {
+  const inUse = new Map<string, string[]>();
+  const { store } = await storeWithBusybox(inUse);
+  const id = (await store.inspect('busybox')).Id;
+  const container = 'c0ffee'.padEnd(64, '0');
+  inUse.set(id, [container]);
+  assert.deepEqual(await store.remove('busybox:1.35'), [{ Untagged: 'busybox:1.35' }]);
+  await assert.rejects(
+    store.remove('busybox'),
+    (e: Error) =>
+      e instanceof ConflictError &&
+      e.message ===
+        `conflict: unable to remove repository reference "busybox" (must force) - container ${container.slice(0, 12)} is using its referenced image ${id.slice(7, 19)}`,
+  );
+  await assert.rejects(store.remove(id), ConflictError);
+  assert.deepEqual(await store.remove('busybox', { force: true }), [{ Untagged: 'busybox:latest' }]);
+  const dangling = await store.list({ filters: { dangling: ['true'] } });
+  assert.deepEqual(
+    dangling.map((i) => i.Id),
+    [id],
+  );
+  assert.deepEqual((await store.prune()).deleted, [], 'prune keeps images in use');
+  inUse.clear();
+  const report = await store.prune();
+  assert.deepEqual(report.deleted, [id]);
+  assert.ok(report.spaceReclaimed > 1_000_000);
+  assert.deepEqual(await store.list(), []);
+  assert.deepEqual(await store.content.list(), []);
+  assert.deepEqual(await store.snapshots.list(), []);
+  assert.deepEqual(await namesIn(store.snapshots.linkDir), []);
+  await assert.rejects(store.remove('busybox'), NotFoundError);
+});
+
+test('remove by name deletes the image with its last name', async () => {
+  const { store } = await storeWithBusybox();
+  const id = (await store.inspect('busybox')).Id;
+  await store.remove('busybox:1.35');
+  assert.deepEqual(await store.remove('busybox:latest'), [{ Untagged: 'busybox:latest' }, { Deleted: id }]);
+  assert.deepEqual(await store.content.list(), []);
+  assert.deepEqual(await store.snapshots.list(), []);
+});
+
+test('a tar that is not an image archive gets a clear error and leaves nothing behind', async () => {
+  const { store, loaded } = await storeWithBusybox();
+  assert.equal(loaded.length, 2);
+  const blobsBefore = (await store.content.list()).sort();
+  const notImage = await tarOf([{ name: 'hello.txt', data: 'hi\n' }]);
+  await assert.rejects(
+    store.load(streamOf(notImage)),
+    (e: Error) => e instanceof InvalidError && /not an image archive/.test(e.message),
+  );
+  await assert.rejects(
+    store.load(streamOf(Buffer.from('definitely not a tar file'.repeat(40)))),
+    InvalidError,
+  );
+  // A Docker archive whose layer is not what its config says.
+  const bad = await tarOf([
+    { name: 'layer.tar', data: await tarOf([{ name: 'x', data: 'x' }]) },
+    {
+      name: 'config.json',
+      data: JSON.stringify({
+        architecture: 'amd64',
+        os: 'linux',
+        rootfs: { type: 'layers', diff_ids: [`sha256:${'0'.repeat(64)}`] },
+      }),
+    },
+    {
+      name: 'manifest.json',
+      data: JSON.stringify([{ Config: 'config.json', RepoTags: ['bad:1'], Layers: ['layer.tar'] }]),
+    },
+  ]);
+  await assert.rejects(store.load(streamOf(bad)), InvalidError);
+  await assert.rejects(store.import(streamOf(Buffer.from('garbage'.repeat(100)))), InvalidError);
+  await assert.rejects(store.import(streamOf(Buffer.alloc(0))), InvalidError);
+  assert.deepEqual((await store.content.list()).sort(), blobsBefore);
+  assert.equal((await store.snapshots.list()).length, 1);
+  assert.deepEqual(await namesIn(store.content.ingestDir), []);
+  assert.deepEqual((await store.list()).length, 1);
 });

@@ -50,7 +50,10 @@ export async function busyboxLayer(busybox: string, mtime: Date): Promise<Buffer
   const applets = execFileSync(busybox, ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
   const out = pack();
   const chunks: Buffer[] = [];
-  const collected = pipeline(out, new PassThrough().on('data', (c: Buffer) => chunks.push(c)));
+  const collected = pipeline(
+    out,
+    new PassThrough().on('data', (c: Buffer) => chunks.push(c)),
+  );
   const add = (h: Parameters<typeof out.entry>[0], data?: Buffer | string) =>
     new Promise<void>((resolve, reject) =>
       out.entry({ uid: 0, gid: 0, mtime, ...h }, data ?? Buffer.alloc(0), (e) => (e ? reject(e) : resolve())),
@@ -69,7 +72,10 @@ export async function busyboxLayer(busybox: string, mtime: Date): Promise<Buffer
 }
 
 /** Builds the archive at `output` (atomically), using a scratch store beside it. */
-export async function buildBusyboxArchive(output: string, busybox = '/bin/busybox'): Promise<{ id: string; tags: string[] }> {
+export async function buildBusyboxArchive(
+  output: string,
+  busybox = '/bin/busybox',
+): Promise<{ id: string; tags: string[] }> {
   const mtime = new Date(Math.floor((await stat(busybox)).mtimeMs / 1000) * 1000);
   const version = busyboxVersion(busybox);
   const scratch = join(dirname(output), `.build-${process.pid}`);

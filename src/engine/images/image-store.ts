@@ -28,11 +28,11 @@ import { type ImportOptions, importRootfs } from './import.ts';
 import { packDirectory } from './layer-tar.ts';
 import { type ImageRecord, type LayerRecord, Metadata } from './metadata.ts';
 import { type Descriptor, type ImageConfig, type Manifest, MEDIA } from './oci.ts';
-import { isMounted } from './overlay.ts';
 import { familiarReference, formatReference, isFullId, parseReference, referenceFor } from './reference.ts';
 import {
   type Change,
   diffUpper,
+  isRootfsMounted,
   mountRootfs,
   readRootfsRecord,
   rootfsPaths,
@@ -320,7 +320,7 @@ export class ImageStore {
   /** `docker export`: a tar of the merged filesystem (mounted for the duration if needed). */
   async exportRootfs(containerDir: string): Promise<Readable> {
     const { rootfs } = rootfsPaths(containerDir);
-    if (await isMounted(rootfs)) return packDirectory(rootfs);
+    if (isRootfsMounted(rootfs)) return packDirectory(rootfs);
     await mountRootfs(this.snapshots, await readRootfsRecord(containerDir), containerDir);
     return unmountWhenDone(packDirectory(rootfs), rootfs);
   }
