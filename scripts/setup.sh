@@ -7,7 +7,7 @@ set -eu
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-APT_PACKAGES="crun runc conmon containernetworking-plugins busybox-static nftables iproute2 iptables catatonit etcd-server etcd-client"
+APT_PACKAGES="crun runc conmon containernetworking-plugins busybox-static nftables iproute2 iptables catatonit etcd-server etcd-client gcc libc6-dev"
 missing=""
 for p in $APT_PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -39,6 +39,9 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   npm ci --silent --no-audit --no-fund
   cp package-lock.json "$stamp"
 fi
+
+# Native addon for overlay mounts (mount(2) from Node; falls back to mount(8)).
+"$ROOT/src/engine/images/native/build.sh"
 
 # Local base images, built from Debian's busybox-static (no internet needed).
 "$ROOT/scripts/build-busybox-image.sh" >/dev/null
