@@ -50,6 +50,7 @@ before(async () => {
 });
 
 after(async () => {
+  await mgr.close();
   for (const id of Object.values(ids)) await mgr.releaseSandbox(id).catch(() => undefined);
   await mgr.remove(netName).catch(() => undefined);
   const left = leftovers();
@@ -150,6 +151,7 @@ test('disconnect updates peers, release and remove leave nothing behind', async 
   await mgr.releaseSandbox(ids.b);
   await mgr.releaseSandbox(ids.b); // idempotent
   await mgr.remove(netName);
+  await mgr.close(); // releases the warm sandboxes and waits for background deletions
   const left = leftovers();
   assert.deepEqual(left.netns, []);
   assert.deepEqual(left.links, [prefixes.defaultBridge]);

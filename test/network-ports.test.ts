@@ -60,6 +60,8 @@ before(async () => {
     networks: [{ network: 'bridge', opts: { name: 'web' } }],
   });
   containerIp = sb.endpoints.bridge?.IPAddress ?? '';
+  // init() filled the warm pool: the default bridge sandbox is handed over ready-made
+  assert.match(sb.netnsPath ?? '', new RegExp(`/${prefixes.netnsPrefix}p[0-9a-f]{10}$`));
   const ns = (sb.netnsPath ?? '').split('/').pop() ?? '';
   httpd = spawn('ip', ['netns', 'exec', ns, 'busybox', 'httpd', '-f', '-p', '8080', '-h', www], {
     stdio: 'ignore',
@@ -73,6 +75,7 @@ before(async () => {
 
 after(async () => {
   httpd?.kill('SIGKILL');
+  await mgr.close();
   hostServer?.close();
   for (const id of Object.values(ids)) await mgr.releaseSandbox(id).catch(() => undefined);
   for (const n of readdirSync('/run/netns').filter((x) => x.startsWith(prefixes.netnsPrefix))) {
@@ -144,6 +147,11 @@ test('unpublish and release remove the rules', async () => {
   await assert.rejects(get(`http://127.0.0.1:${published}/`));
   await mgr.releaseSandbox(ids.web);
   await mgr.releaseSandbox(ids.other);
+  await mgr.close();
+  assert.deepEqual(
+    readdirSync('/run/netns').filter((x) => x.startsWith(prefixes.netnsPrefix)),
+    [],
+  );
   const table = spawnSync('nft', ['list', 'table', 'ip', prefixes.table], { encoding: 'utf8' }).stdout;
   assert.doesNotMatch(table, /ports_(any|ip) \{[^}]*elements/);
 });

@@ -63,12 +63,17 @@ export interface VethPlan {
   defaultGateway?: string;
 }
 
-/** Host-side commands: the pair with its peer born inside the namespace, enslaved to the bridge. */
-export function hostVethLines(p: VethPlan): string[] {
-  return [
-    `link add ${p.hostIf} type veth peer name ${p.ifname} address ${p.mac} netns ${p.netns}`,
-    `link set ${p.hostIf} master ${p.bridge} up`,
-  ];
+/**
+ * Host-side commands: optionally the namespace itself (`netns add` in a batch
+ * returns to the host namespace afterwards), then the pair, its host end
+ * enslaved and up, its peer born inside the namespace with its MAC.
+ */
+export function hostVethLines(p: VethPlan, createNetns: boolean): string[] {
+  const lines = createNetns ? [`netns add ${p.netns}`] : [];
+  lines.push(
+    `link add ${p.hostIf} master ${p.bridge} up type veth peer name ${p.ifname} address ${p.mac} netns ${p.netns}`,
+  );
+  return lines;
 }
 
 /** In-namespace commands (the loopback too: createSandbox leaves it to us). */
@@ -78,8 +83,9 @@ export function nsVethLines(p: VethPlan): string[] {
   return lines;
 }
 
-export async function attachVeth(p: VethPlan): Promise<void> {
-  await ipBatch(`attaching ${p.ifname} to ${p.bridge}`, hostVethLines(p));
+/** Two processes: one `ip -batch` on the host, one inside the namespace. */
+export async function attachVeth(p: VethPlan, opts: { createNetns: boolean }): Promise<void> {
+  await ipBatch(`attaching ${p.ifname} to ${p.bridge}`, hostVethLines(p, opts.createNetns));
   try {
     await ipBatch(`configuring ${p.ifname} in ${p.netns}`, nsVethLines(p), p.netns);
   } catch (err) {

@@ -36,7 +36,7 @@ import {
 import { Firewall, type NatNetwork } from './firewall.ts';
 import { renderHosts, writeHostsInPlace } from './hosts.ts';
 import { allocateIp, isValidMac, macFor } from './ipam.ts';
-import { createNetns, deleteNetns, netnsDir, netnsExists } from './netns.ts';
+import { createNetns, deleteNetns, netnsDir, netnsExists, netnsPathOf } from './netns.ts';
 import { findNetwork, matchesFilters, predefinedNetworks, toInspect, validateCreate } from './networks.ts';
 import { PortPublisher, type PublishRequest } from './publisher.ts';
 import type { EndpointRecord, NetworkRecord, RuntimeState, SandboxRecord } from './state.ts';
@@ -66,6 +66,10 @@ export interface NetworkManagerOptions {
   netnsPrefix?: string;
   /** nftables table (family ip). Default `drover`. */
   table?: string;
+  /** Warm sandboxes kept ready on the default bridge (0 disables). Default 2. */
+  warmPool?: number;
+  /** Delay before refilling the pool, so refills run after a start, not during it. Default 20 ms. */
+  poolRefillDelayMs?: number;
 }
 
 /** private: a new netns with loopback ("none" and bridge networks); host; another container's netns. */
@@ -109,6 +113,12 @@ export class NetworkManager {
   private networks: NetworkRecord[] = [];
   private rt: RuntimeState = { sandboxes: [], endpoints: [], ports: [] };
   private queue: Promise<unknown> = Promise.resolve();
+  /** Warm sandboxes on the default bridge, ready to hand over (placeholder container ids). */
+  private pool: string[] = [];
+  private readonly poolSize: number;
+  private refillTimer: NodeJS.Timeout | undefined;
+  private readonly background = new Set<Promise<unknown>>();
+  private closed = false;
 
   constructor(o: NetworkManagerOptions) {
     this.log = o.log;
@@ -119,7 +129,10 @@ export class NetworkManager {
       bridgePrefix: o.bridgePrefix ?? 'drv-',
       netnsPrefix: o.netnsPrefix ?? 'drover-',
       table: o.table ?? 'drover',
+      warmPool: o.warmPool ?? 2,
+      poolRefillDelayMs: o.poolRefillDelayMs ?? 20,
     };
+    this.poolSize = this.opts.warmPool;
     this.files = new StateFiles(o.dataDir, o.runDir);
     this.firewall = new Firewall(this.opts.table);
     this.publisher = new PortPublisher(this.firewall, () => this.rt.ports);
@@ -158,6 +171,7 @@ export class NetworkManager {
       await this.firewall.rebuild(this.natNetworks(), this.rt.ports);
       await this.save(true);
       for (const s of this.rt.sandboxes) await this.refreshHosts(s);
+      await this.refillLocked();
       this.log.info(
         { networks: this.networks.length, sandboxes: this.rt.sandboxes.length },
         'networks ready',
@@ -178,10 +192,13 @@ export class NetworkManager {
 
   /** Drops records whose kernel objects vanished, and our kernel objects nothing records. */
   private async reconcileRuntime(): Promise<void> {
-    const gone = this.rt.sandboxes.filter((s) => s.netns !== undefined && !netnsExists(s.netns));
+    // Warm sandboxes are not re-adopted: their namespaces are swept below and the pool refilled.
+    const gone = this.rt.sandboxes.filter(
+      (s) => s.containerId.startsWith(poolPrefix) || (s.netns !== undefined && !netnsExists(s.netns)),
+    );
     for (const s of gone) this.forget(s.containerId);
     this.rt.endpoints = this.rt.endpoints.filter(
-      (e) => linkExists(e.hostIf) || this.sandboxOf(e.containerId)?.netns,
+      (e) => this.sandboxOf(e.containerId) !== undefined && linkExists(e.hostIf),
     );
     const claimed = new Set(this.rt.sandboxes.map((s) => s.netns));
     const names = await readdir(netnsDir).catch(() => [] as string[]);
@@ -261,15 +278,20 @@ export class NetworkManager {
   async list(filters?: Filters): Promise<NetworkInspect[]> {
     return this.networks
       .filter((n) => matchesFilters(n, filters, this.inUse(n)))
-      .map((n) => toInspect(n, this.rt.endpoints));
+      .map((n) => toInspect(n, this.visibleEndpoints()));
   }
 
   async inspect(ref: string): Promise<NetworkInspect> {
-    return toInspect(findNetwork(this.networks, ref), this.rt.endpoints);
+    return toInspect(findNetwork(this.networks, ref), this.visibleEndpoints());
   }
 
   private inUse(n: NetworkRecord): boolean {
-    return this.rt.endpoints.some((e) => e.networkId === n.id);
+    return this.visibleEndpoints().some((e) => e.networkId === n.id);
+  }
+
+  /** Endpoints of real containers (warm sandboxes are an implementation detail). */
+  private visibleEndpoints(): EndpointRecord[] {
+    return this.rt.endpoints.filter((e) => !e.containerId.startsWith(poolPrefix));
   }
 
   remove(ref: string): Promise<void> {
@@ -316,30 +338,37 @@ export class NetworkManager {
     return this.rt.sandboxes.find((s) => s.containerId === containerId);
   }
 
-  /** Creates the container's network sandbox, and connects `opts.networks` in the same step. */
+  /**
+   * Creates the container's network sandbox and connects `opts.networks` in
+   * the same step. For the default bridge alone, a warm sandbox is handed over
+   * when one is ready (no process spawned on this path); otherwise the netns is
+   * created inside the first network's host batch (two `ip` processes).
+   */
   createSandbox(containerId: string, opts: SandboxOptions): Promise<Sandbox> {
     return this.locked(async () => {
-      if (this.sandboxOf(containerId))
+      if (this.sandboxOf(containerId) || containerId.startsWith(poolPrefix)) {
         throw new ConflictError(`network sandbox for ${containerId} already exists`);
-      const rec: SandboxRecord = {
-        containerId,
-        netnsPath: null,
-        mode: opts.mode.type,
-        hostname: opts.hostname ?? containerId.slice(0, 12),
-        hostsPath: opts.hostsPath,
-        extraHosts: opts.extraHosts ?? [],
-      };
+      }
       const networks = opts.networks ?? [];
-      if (opts.mode.type === 'container') rec.netnsPath = opts.mode.netnsPath;
       if (opts.mode.type !== 'private' && networks.length > 0) {
         throw new ConflictError(
           'container sharing network namespace with another container or host cannot be connected to any other network',
         );
       }
+      const warm = this.isPoolEligible(opts) ? this.pool.shift() : undefined;
+      if (warm) return this.adoptWarm(warm, containerId, opts);
+      const rec: SandboxRecord = {
+        containerId,
+        netnsPath: opts.mode.type === 'container' ? opts.mode.netnsPath : null,
+        mode: opts.mode.type,
+        hostname: opts.hostname ?? containerId.slice(0, 12),
+        hostsPath: opts.hostsPath,
+        extraHosts: opts.extraHosts ?? [],
+      };
       if (opts.mode.type === 'private') {
-        const name = `${this.opts.netnsPrefix}${containerId.slice(0, 12)}`;
-        rec.netnsPath = await createNetns(name, { loopback: networks.length === 0 });
-        rec.netns = name;
+        rec.netns = `${this.opts.netnsPrefix}${containerId.slice(0, 12)}`;
+        rec.netnsPath = netnsPathOf(rec.netns);
+        if (networks.length === 0) await createNetns(rec.netns, { loopback: true });
       }
       this.rt.sandboxes.push(rec);
       try {
@@ -352,6 +381,93 @@ export class NetworkManager {
       }
       return { containerId, netnsPath: rec.netnsPath, endpoints: this.endpointsOf(containerId) };
     });
+  }
+
+  private isPoolEligible(opts: SandboxOptions): boolean {
+    const only = opts.networks?.length === 1 ? opts.networks[0] : undefined;
+    if (opts.mode.type !== 'private' || !only || this.pool.length === 0) return false;
+    const o = only.opts;
+    if (o.ipv4Address || o.macAddress || (o.ifname && o.ifname !== 'eth0')) return false;
+    const net = this.networks.find((n) => n.id === only.network || n.name === only.network);
+    return net?.builtin === true && net.driver === 'bridge';
+  }
+
+  /** Hands a warm sandbox to the container: its records are renamed, the kernel is not touched. */
+  private async adoptWarm(warm: string, containerId: string, opts: SandboxOptions): Promise<Sandbox> {
+    const sb = this.sandboxOf(warm);
+    const ep = this.rt.endpoints.find((e) => e.containerId === warm);
+    const c = opts.networks?.[0]?.opts;
+    if (!sb || !ep || !c) throw new UnavailableError('warm network sandbox lost its records');
+    Object.assign(sb, {
+      containerId,
+      hostname: opts.hostname ?? containerId.slice(0, 12),
+      hostsPath: opts.hostsPath,
+      extraHosts: opts.extraHosts ?? [],
+    });
+    Object.assign(ep, { containerId, name: c.name, aliases: c.aliases ?? [] });
+    await this.save();
+    await this.refreshHosts(sb);
+    this.scheduleRefill();
+    return { containerId, netnsPath: sb.netnsPath, endpoints: this.endpointsOf(containerId) };
+  }
+
+  /** Refills the warm pool a little later, off the caller's path, under the lock. */
+  private scheduleRefill(): void {
+    if (this.refillTimer || this.closed || this.pool.length >= this.poolSize) return;
+    this.refillTimer = setTimeout(() => {
+      this.refillTimer = undefined;
+      this.track(this.locked(() => this.refillLocked()));
+    }, this.opts.poolRefillDelayMs);
+    this.refillTimer.unref();
+  }
+
+  private async refillLocked(): Promise<void> {
+    const bridge = this.networks.find((n) => n.builtin && n.driver === 'bridge');
+    while (bridge && !this.closed && this.pool.length < this.poolSize) {
+      const id = `${poolPrefix}${randomBytes(16).toString('hex')}`;
+      const netns = `${this.opts.netnsPrefix}p${id.slice(poolPrefix.length, poolPrefix.length + 10)}`;
+      this.rt.sandboxes.push({
+        containerId: id,
+        netns,
+        netnsPath: netnsPathOf(netns),
+        mode: 'private',
+        hostname: '',
+        extraHosts: [],
+      });
+      try {
+        await this.connectLocked(id, bridge.id, { name: '' });
+        this.pool.push(id);
+      } catch (err) {
+        this.log.warn({ err }, 'cannot prepare a warm network sandbox');
+        await this.releaseLocked(id);
+        return;
+      }
+    }
+  }
+
+  /** Runs `p` in the background; drain() waits for all of them. Errors are logged. */
+  private track(p: Promise<unknown>): void {
+    const t = p
+      .catch((err) => this.log.warn({ err }, 'background network cleanup failed'))
+      .finally(() => this.background.delete(t));
+    this.background.add(t);
+  }
+
+  /** Waits for background work (netns deletions, pool refills) to finish. */
+  async drain(): Promise<void> {
+    while (this.background.size > 0) await Promise.all([...this.background]);
+  }
+
+  /** Stops refilling, releases the warm sandboxes and waits for background work. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.refillTimer);
+    this.refillTimer = undefined;
+    await this.drain();
+    await this.locked(async () => {
+      for (const id of this.pool.splice(0)) await this.releaseLocked(id);
+    });
+    await this.drain();
   }
 
   connect(containerId: string, network: string, opts: ConnectOptions): Promise<EndpointSettings> {
@@ -404,7 +520,7 @@ export class NetworkManager {
       staticIp: Boolean(opts.ipv4Address),
     };
     if (!linkExists(net.bridge)) await this.ensureNetworkBridge(net);
-    await attachVeth({
+    const plan = {
       hostIf: rec.hostIf,
       ifname,
       mac: rec.mac,
@@ -412,7 +528,8 @@ export class NetworkManager {
       netns: sb.netns,
       ipCidr: `${ip}/${prefixLen}`,
       defaultGateway: rec.hasDefaultRoute ? rec.gateway : undefined,
-    });
+    };
+    await attachVeth(plan, { createNetns: !netnsExists(sb.netns) });
     this.rt.endpoints.push(rec);
     await this.refreshNetworkHosts(net.id, sb);
     this.log.debug({ container: containerId, network: net.name, ip }, 'endpoint connected');
@@ -470,10 +587,12 @@ export class NetworkManager {
   private async releaseLocked(containerId: string): Promise<void> {
     const sb = this.sandboxOf(containerId);
     const eps = this.rt.endpoints.filter((e) => e.containerId === containerId);
-    const ports = this.publisher.unpublish(containerId, () => true);
-    if (sb?.netns) await deleteNetns(sb.netns);
+    await this.publisher.unpublish(containerId, () => true);
+    // Deleting the namespace takes its veths along. It runs in the background:
+    // the records go now, so a crash before it ends leaves an unclaimed netns,
+    // which init() sweeps; the IP is not handed out again at once (see ipam.ts).
+    if (sb?.netns) this.track(deleteNetns(sb.netns));
     else for (const e of eps) await deleteLink(e.hostIf);
-    await ports;
     this.forget(containerId);
     await this.save();
     for (const netId of new Set(eps.map((e) => e.networkId)))
@@ -561,5 +680,8 @@ export class NetworkManager {
     await Promise.all([...ids].map((id) => this.refreshHosts(this.sandboxOf(id))));
   }
 }
+
+/** Placeholder container ids of warm sandboxes; never shown to callers. */
+const poolPrefix = 'pool-';
 
 type PortBindingList = { HostIp: string; HostPort: string }[];
