@@ -26,9 +26,10 @@ import { ContentStore } from './content-store.ts';
 import { matchesFilters } from './filters.ts';
 import { type ImportOptions, importRootfs } from './import.ts';
 import { packDirectory } from './layer-tar.ts';
-import { type ImageRecord, type LayerRecord, Metadata } from './metadata.ts';
-import { type Descriptor, type ImageConfig, type Manifest, MEDIA } from './oci.ts';
+import { type ImageRecord, Metadata } from './metadata.ts';
+import type { Descriptor, ImageConfig } from './oci.ts';
 import { familiarReference, formatReference, isFullId, parseReference, referenceFor } from './reference.ts';
+import { registerImage, setTag } from './register.ts';
 import {
   type Change,
   diffUpper,
@@ -39,7 +40,7 @@ import {
   unmountRootfs,
   unmountWhenDone,
 } from './rootfs.ts';
-import { chainIds, Snapshots } from './snapshots.ts';
+import { Snapshots } from './snapshots.ts';
 import { toHistory, toInspect, toSummary } from './views.ts';
 
 export interface ImageStoreOptions {
@@ -342,85 +343,10 @@ export class ImageStore {
    * snapshots, stores config and manifest, records it and moves `tags` to it.
    */
   async register(img: NewImage): Promise<Registered> {
-    let config: ImageConfig;
-    try {
-      config = JSON.parse(Buffer.from(img.config).toString('utf8')) as ImageConfig;
-    } catch (err) {
-      throw new InvalidError('reading image config: not valid JSON', { cause: err });
-    }
-    const diffIds = config.rootfs?.diff_ids;
-    if (!Array.isArray(diffIds) || diffIds.length !== img.layers.length) {
-      throw new InvalidError(
-        `reading image config: ${diffIds?.length ?? 0} diff ids for ${img.layers.length} layers`,
-      );
-    }
-    const chains = chainIds(diffIds);
-    const release = this.lease([...img.layers.map((l) => l.digest), ...chains]);
-    try {
-      const id = await this.content.put(img.config);
-      const layers: LayerRecord[] = [];
-      for (const [i, l] of img.layers.entries()) {
-        const chainId = chains[i] as string;
-        const diffId = diffIds[i] as string;
-        const { size } = await this.snapshots.ensure(chainId, diffId, () => this.content.openRead(l.digest));
-        layers.push({
-          digest: l.digest,
-          mediaType: l.mediaType,
-          size: l.size,
-          diffId,
-          chainId,
-          unpackedSize: size,
-        });
-      }
-      const manifest =
-        img.manifest ?? Buffer.from(JSON.stringify(buildManifest(id, img.config.length, img.layers)));
-      const manifestDigest = await this.content.put(manifest);
-      const now = new Date().toISOString();
-      const moved: Registered['moved'] = [];
-      await this.meta.update((images) => {
-        images[id] ??= {
-          id,
-          manifestDigest,
-          layers,
-          tags: [],
-          digests: [],
-          parent: img.parent ?? '',
-          created: config.created ?? now,
-          lastTagTime: '',
-        };
-        for (const t of img.tags ?? []) {
-          const from = Object.values(images).find((r) => r.id !== id && r.tags.includes(t));
-          if (from) moved.push({ tag: t, from: from.id });
-          setTag(images, id, t);
-        }
-        const rec = images[id];
-        for (const d of img.digests ?? []) if (rec && !rec.digests.includes(d)) rec.digests.push(d);
-      });
-      this.configs.set(id, config);
-      return { id, moved };
-    } finally {
-      release();
-    }
+    const { id, moved, config } = await registerImage(this, img);
+    this.configs.set(id, config);
+    return { id, moved };
   }
-}
-
-function buildManifest(configDigest: string, configSize: number, layers: Descriptor[]): Manifest {
-  return {
-    schemaVersion: 2,
-    mediaType: MEDIA.ociManifest,
-    config: { mediaType: MEDIA.ociConfig, digest: configDigest, size: configSize },
-    layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
-  };
-}
-
-function setTag(images: Record<string, ImageRecord>, id: string, full: string): void {
-  for (const r of Object.values(images)) {
-    if (r.id !== id) r.tags = r.tags.filter((t) => t !== full);
-  }
-  const rec = images[id];
-  if (!rec) throw new NotFoundError(`No such image: ${id}`);
-  if (!rec.tags.includes(full)) rec.tags.push(full);
-  rec.lastTagTime = new Date().toISOString();
 }
 
 function isIdLike(ref: string, id: string): boolean {
