@@ -18,16 +18,22 @@ export async function* readLogs(
     timestamps?: boolean;
     exited: () => boolean;
     onChange?: (cb: () => void) => () => void;
+    /** An already open handle (kept by attach so an --rm removal cannot take the file away); closed at the end. */
+    file?: FileHandle;
+    /** Start here instead of at the beginning (attach follows from the size at attach time). */
+    fromOffset?: number;
   },
 ): AsyncGenerator<LogEntry> {
   const wantStdout = opts.stdout !== false;
   const wantStderr = opts.stderr !== false;
   const sinceNs = opts.since ? BigInt(Math.floor(opts.since * 1e9)) : 0n;
   const untilNs = opts.until ? BigInt(Math.floor(opts.until * 1e9)) : 0n;
-  const file = await open(path, 'r').catch(() => undefined);
+  const file = opts.file ?? (await open(path, 'r').catch(() => undefined));
   if (!file) return;
   try {
-    let offset = opts.tail === undefined || opts.tail === 'all' ? 0 : await tailOffset(file, opts.tail);
+    let offset =
+      opts.fromOffset ??
+      (opts.tail === undefined || opts.tail === 'all' ? 0 : await tailOffset(file, opts.tail));
     let carry = Buffer.alloc(0);
     const buf = Buffer.allocUnsafe(1 << 20);
     for (;;) {
