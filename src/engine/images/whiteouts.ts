@@ -55,7 +55,9 @@ export function toOverlay(header: Headers, dirs: Map<string, Headers>): OverlayE
     };
     return { kind: 'replace', header: dirHeader };
   }
-  if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) return { kind: 'skip' }; // aufs metadata
+  // aufs metadata (.wh..wh.aufs, .wh..wh.plnk/...) means nothing on overlayfs.
+  if (name.split('/').some((c) => c.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)))
+    return { kind: 'skip' };
   if (base.startsWith(WHITEOUT_PREFIX)) {
     const target = base.slice(WHITEOUT_PREFIX.length);
     return {
