@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerContainers } from './containers.ts';
+import { registerEngine } from './engine.ts';
 import { registerRun } from './containers-run.ts';
 import { registerImages } from './images.ts';
 import { registerNetworks } from './networks.ts';
@@ -21,4 +22,6 @@ export const commandGroups: CommandGroup[] = [
   registerNetworks,
   registerVolumes,
   registerSystem,
+  // Daemons.
+  registerEngine,
 ];
