@@ -122,3 +122,64 @@ export async function scratchStore(inUse: Map<string, string[]> = new Map()) {
 export async function namesIn(dir: string): Promise<string[]> {
   return readdir(dir).catch(() => []);
 }
+
+/**
+ * An OCI image layout whose index points at a nested index with an arm64 and
+ * an amd64 manifest (layers gzip-compressed), named by `name`.
+ */
+export async function ociArchive(layers: Buffer[], name: string, cmd: string[]): Promise<Buffer> {
+  const { gzipSync } = await import('node:zlib');
+  const blobs: Entry[] = [];
+  const blob = (b: Buffer) => {
+    blobs.push({ name: `blobs/sha256/${sha(b)}`, data: b });
+    return { digest: `sha256:${sha(b)}`, size: b.length };
+  };
+  const manifestFor = (arch: string, command: string[]) => {
+    const config = Buffer.from(
+      JSON.stringify({
+        architecture: arch,
+        os: 'linux',
+        config: { Cmd: command },
+        rootfs: { type: 'layers', diff_ids: layers.map((l) => `sha256:${sha(l)}`) },
+      }),
+    );
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...blob(config) },
+        layers: layers.map((l) => ({
+          mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+          ...blob(gzipSync(l)),
+        })),
+      }),
+    );
+    return {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      ...blob(manifest),
+      platform: { architecture: arch, os: 'linux' },
+    };
+  };
+  const nested = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [manifestFor('arm64', ['wrong-arch']), manifestFor('amd64', cmd)],
+    }),
+  );
+  const index = {
+    schemaVersion: 2,
+    manifests: [
+      {
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        ...blob(nested),
+        annotations: { 'io.containerd.image.name': name, 'org.opencontainers.image.ref.name': 'latest' },
+      },
+    ],
+  };
+  return tarOf([
+    { name: 'oci-layout', data: '{"imageLayoutVersion":"1.0.0"}' },
+    { name: 'index.json', data: JSON.stringify(index) },
+    ...blobs,
+  ]);
+}

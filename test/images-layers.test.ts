@@ -9,7 +9,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { extract } from 'tar-stream';
-import { dockerArchive, scratchStore, streamOf, tarOf } from './images-fixtures.ts';
+import { dockerArchive, ociArchive, scratchStore, streamOf, tarOf } from './images-fixtures.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
@@ -128,4 +128,31 @@ test('a stack of 150 layers mounts despite the one-page option limit', async () 
   } finally {
     await images.releaseRootfs(c, { remove: true });
   }
+});
+
+test('an OCI layout with a multi-platform index and gzip layers loads linux/amd64', async () => {
+  const { store: images, dir } = await store();
+  const layer = await tarOf([{ name: 'hello', data: 'from oci\n' }]);
+  const progress: string[] = [];
+  const { loaded } = await images.load(
+    streamOf(await ociArchive([layer], 'example.com/team/app:2', ['run'])),
+    (m) => progress.push(m.stream ?? ''),
+  );
+  assert.deepEqual(loaded, ['example.com/team/app:2']);
+  assert.deepEqual(progress, ['Loaded image: example.com/team/app:2\n']);
+  const img = await images.inspect('example.com/team/app:2');
+  assert.equal(img.Architecture, 'amd64');
+  assert.deepEqual(img.Config.Cmd, ['run']);
+  const c = join(dir, 'c');
+  try {
+    const rootfs = await images.prepareRootfs(img.Id, c);
+    assert.equal(await readFile(join(rootfs, 'hello'), 'utf8'), 'from oci\n');
+  } finally {
+    await images.releaseRootfs(c, { remove: true });
+  }
+  // Saved and loaded again (gzip layers kept as they are), the id stays.
+  const again = await store();
+  const saved = await images.save(['example.com/team/app:2']);
+  await again.store.load(saved);
+  assert.equal((await again.store.inspect('example.com/team/app:2')).Id, img.Id);
 });

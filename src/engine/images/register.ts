@@ -4,6 +4,7 @@
  * written, so a recorded image is always mountable.
  */
 import { InvalidError, NotFoundError } from '../../lib/errors.ts';
+import { sha256 } from './content-store.ts';
 import type { ImageStore, NewImage, Registered } from './image-store.ts';
 import type { ImageRecord, LayerRecord } from './metadata.ts';
 import { type Descriptor, type ImageConfig, type Manifest, MEDIA } from './oci.ts';
@@ -30,9 +31,14 @@ export async function registerImage(
     );
   }
   const chains = chainIds(diffIds);
-  const release = store.lease([...img.layers.map((l) => l.digest), ...chains]);
+  const id = sha256(img.config);
+  const manifest =
+    img.manifest ?? Buffer.from(JSON.stringify(buildManifest(id, img.config.length, img.layers)));
+  const manifestDigest = sha256(manifest);
+  // Everything this image will reference stays out of gc's reach until recorded.
+  const release = store.lease([id, manifestDigest, ...img.layers.map((l) => l.digest), ...chains]);
   try {
-    const id = await store.content.put(img.config);
+    await store.content.put(img.config);
     const layers: LayerRecord[] = [];
     for (const [i, l] of img.layers.entries()) {
       const chainId = chains[i] as string;
@@ -47,9 +53,7 @@ export async function registerImage(
         unpackedSize: size,
       });
     }
-    const manifest =
-      img.manifest ?? Buffer.from(JSON.stringify(buildManifest(id, img.config.length, img.layers)));
-    const manifestDigest = await store.content.put(manifest);
+    await store.content.put(manifest);
     const now = new Date().toISOString();
     const moved: Registered['moved'] = [];
     await store.meta.update((images) => {
