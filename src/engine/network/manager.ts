@@ -119,6 +119,7 @@ export class NetworkManager {
   private refillTimer: NodeJS.Timeout | undefined;
   private readonly background = new Set<Promise<unknown>>();
   private closed = false;
+  private deferred: (() => Promise<unknown>)[] = [];
 
   constructor(o: NetworkManagerOptions) {
     this.log = o.log;
@@ -141,14 +142,24 @@ export class NetworkManager {
   private locked<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(fn, fn);
     this.queue = run.catch(() => undefined);
-    return run;
+    return run.finally(() => this.startDeferred());
+  }
+
+  /** Work to start once the current locked call has answered its caller. */
+  private defer(work: () => Promise<unknown>): void {
+    this.deferred.push(work);
+  }
+
+  private startDeferred(): void {
+    if (this.deferred.length === 0) return;
+    const batch = this.deferred.splice(0);
+    // setImmediate: after the caller's continuation (and its reply) has run.
+    this.track(nextTick().then(() => Promise.all(batch.map((w) => w()))));
   }
 
   private async save(networksToo = false): Promise<void> {
-    await Promise.all([
-      this.files.saveRuntime(this.rt),
-      networksToo ? this.files.saveNetworks(this.networks) : undefined,
-    ]);
+    this.files.saveRuntime(this.rt);
+    if (networksToo) this.files.saveNetworks(this.networks);
   }
 
   /** Recreates bridges and rules idempotently and re-adopts state; call once at start. */
@@ -587,11 +598,17 @@ export class NetworkManager {
   private async releaseLocked(containerId: string): Promise<void> {
     const sb = this.sandboxOf(containerId);
     const eps = this.rt.endpoints.filter((e) => e.containerId === containerId);
-    await this.publisher.unpublish(containerId, () => true);
-    // Deleting the namespace takes its veths along. It runs in the background:
-    // the records go now, so a crash before it ends leaves an unclaimed netns,
-    // which init() sweeps; the IP is not handed out again at once (see ipam.ts).
-    if (sb?.netns) this.track(deleteNetns(sb.netns));
+    // Kernel cleanup runs in the background, after the caller has its answer
+    // (even spawning costs ~2 ms of this thread): the records go now, so a
+    // crash before it ends leaves an unclaimed netns that init() sweeps, and a
+    // leftover port rule that init()'s rebuild drops; the firewall applies
+    // changes in order, so the same port can be published again at once; the
+    // IP is not handed out again at once (see ipam.ts). Deleting the
+    // namespace takes its veths along.
+    const ports = this.publisher.unpublish(containerId, () => true);
+    const netns = sb?.netns;
+    this.track(ports);
+    if (netns) this.defer(() => deleteNetns(netns));
     else for (const e of eps) await deleteLink(e.hostIf);
     this.forget(containerId);
     await this.save();
@@ -679,6 +696,11 @@ export class NetworkManager {
     if (also) ids.add(also.containerId);
     await Promise.all([...ids].map((id) => this.refreshHosts(this.sandboxOf(id))));
   }
+}
+
+/** Resolves after pending I/O callbacks, so a reply already written goes out first. */
+function nextTick(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Placeholder container ids of warm sandboxes; never shown to callers. */

@@ -82,18 +82,20 @@ export class PortPublisher {
     return this.bindingsOf(containerId);
   }
 
-  /** Removes the container's publications that `which` selects. */
-  async unpublish(containerId: string, which: (p: PortRecord) => boolean): Promise<void> {
+  /**
+   * Removes the container's publications that `which` selects: the records at
+   * once, the kernel rules through the firewall's ordered queue; the promise
+   * resolves when the rules are gone.
+   */
+  unpublish(containerId: string, which: (p: PortRecord) => boolean): Promise<void> {
     const all = this.records();
     const gone = all.filter((p) => p.containerId === containerId && which(p));
-    if (gone.length === 0) return;
-    try {
-      await this.firewall.removePorts(gone);
-    } catch {
+    if (gone.length === 0) return Promise.resolve();
+    for (const g of gone) all.splice(all.indexOf(g), 1);
+    return this.firewall.removePorts(gone).catch(async () => {
       // One element already missing fails the whole transaction: remove them one by one.
       for (const g of gone) await this.firewall.removePorts([g]).catch(() => undefined);
-    }
-    for (const g of gone) all.splice(all.indexOf(g), 1);
+    });
   }
 
   bindingsOf(containerId: string): Bindings {

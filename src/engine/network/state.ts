@@ -6,7 +6,8 @@
  *   published ports; they describe kernel objects that a reboot erases, so
  *   they live under the run dir and init() drops what no longer exists.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Labels } from '../types.ts';
 import type { PortRule } from './firewall.ts';
@@ -81,11 +82,17 @@ async function readJson<T>(path: string, empty: T): Promise<T> {
   }
 }
 
-async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+/**
+ * Synchronous on purpose: the files are a few KiB, and four thread-pool round
+ * trips (open, write, close, rename) cost milliseconds on a busy machine where
+ * the blocking calls take tens of microseconds; this sits on every container
+ * start and stop.
+ */
+function writeJsonAtomic(path: string, value: unknown): void {
+  mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, JSON.stringify(value));
-  await rename(tmp, path);
+  writeFileSync(tmp, JSON.stringify(value));
+  renameSync(tmp, path);
 }
 
 export class StateFiles {
@@ -102,11 +109,11 @@ export class StateFiles {
     return { networks: n.networks, runtime: r };
   }
 
-  saveNetworks(networks: NetworkRecord[]): Promise<void> {
-    return writeJsonAtomic(this.networksPath, { networks });
+  saveNetworks(networks: NetworkRecord[]): void {
+    writeJsonAtomic(this.networksPath, { networks });
   }
 
-  saveRuntime(runtime: RuntimeState): Promise<void> {
-    return writeJsonAtomic(this.runtimePath, runtime);
+  saveRuntime(runtime: RuntimeState): void {
+    writeJsonAtomic(this.runtimePath, runtime);
   }
 }
