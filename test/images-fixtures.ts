@@ -112,8 +112,11 @@ export async function scratchStore(inUse: Map<string, string[]> = new Map()) {
       .map((l) => l.split(' ')[4] ?? '')
       .filter((m) => m.startsWith(dir))
       .reverse();
-    for (const t of targets) if (await isMounted(t)) await unmount(t);
-    await rm(dir, { recursive: true, force: true });
+    try {
+      for (const t of targets) if (await isMounted(t)) await unmount(t).catch(() => {});
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   };
   return { dir, store, cleanup };
 }

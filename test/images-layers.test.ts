@@ -13,7 +13,7 @@ import { dockerArchive, ociArchive, scratchStore, streamOf, tarOf } from './imag
 
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
-  for (const c of cleanups) await c();
+  await Promise.allSettled(cleanups.map((c) => c()));
 });
 
 async function store() {

@@ -28,7 +28,7 @@ before(() => {
   archive = ensureBusyboxArchive();
 });
 after(async () => {
-  for (const c of cleanups) await c();
+  await Promise.allSettled(cleanups.map((c) => c()));
 });
 
 async function storeWithBusybox(inUse?: Map<string, string[]>) {
