@@ -11,4 +11,7 @@ after(async () => {
   await etcd?.stop();
 });
 
-describeStoreConformance('etcd', async () => new EtcdStore({ endpoints: [etcd!.endpoint] }));
+describeStoreConformance(
+  'etcd',
+  async (options) => new EtcdStore({ endpoints: [etcd!.endpoint], ...options }),
+);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../lib/errors.ts';
-import { CompactedError, type KeyValue, type Store, type WatchEvent } from './store.ts';
+import { CompactedError, type KeyValue, type Store, type WatchEvent, WatchLaggedError } from './store.ts';
 import { collectEvents, readEvents } from './watch-reader.ts';
 
 /**
@@ -10,7 +10,10 @@ import { collectEvents, readEvents } from './watch-reader.ts';
  * outlives one case (a shared etcd) can reuse one server. Cases never assume
  * absolute revision numbers, only their order.
  */
-export function describeStoreConformance(name: string, open: () => Promise<Store>): void {
+export function describeStoreConformance(
+  name: string,
+  open: (options?: { watchCapacity?: number }) => Promise<Store>,
+): void {
   describe(`storage conformance: ${name}`, () => {
     let store: Store;
     let p: string;
@@ -254,6 +257,28 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
       const kv = await store.get(`${p}counter`);
       assert.equal(text(kv), '40');
       assert.equal(kv?.version, 41);
+    });
+
+    test('a watcher that falls behind is cut off with WatchLaggedError; writers go on', async () => {
+      const small = await open({ watchCapacity: 20 });
+      try {
+        const start = await small.currentRevision();
+        const it = small.watch({ prefix: p, fromRevision: start })[Symbol.asyncIterator]();
+        const first = it.next();
+        await small.create(`${p}first`, bytes('1'));
+        assert.equal((await first).value?.kv.key, `${p}first`);
+        // Nobody reads now; every write must still complete.
+        for (let i = 0; i < 200; i++) await small.create(`${p}${i}`, bytes('x'));
+        await assert.rejects(async () => {
+          for (let n = 0; ; n++) {
+            const r = await it.next();
+            if (r.done) throw new Error(`the watch ended without an error after ${n} events`);
+          }
+        }, WatchLaggedError);
+        assert.equal(await small.count(p), 201);
+      } finally {
+        await small.close();
+      }
     });
 
     test('many concurrent writers: unique ordered revisions, every event watched once', async () => {

@@ -1,4 +1,4 @@
 import { describeStoreConformance } from './conformance.ts';
 import { MemoryStore } from './memory.ts';
 
-describeStoreConformance('memory', async () => new MemoryStore());
+describeStoreConformance('memory', async (options) => new MemoryStore(options));

@@ -9,4 +9,7 @@ const dir = mkdtempSync(join(tmpdir(), 'drv-storage-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
-describeStoreConformance('sqlite', async () => new SqliteStore({ path: join(dir, `db-${n++}`, 'state.db') }));
+describeStoreConformance(
+  'sqlite',
+  async (options) => new SqliteStore({ path: join(dir, `db-${n++}`, 'state.db'), ...options }),
+);
