@@ -14,7 +14,7 @@
  *   before the method resolves.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { ConflictError, ForbiddenError, NotFoundError, UnavailableError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type {
@@ -33,10 +33,11 @@ import {
   hostRouteSubnets,
   linkExists,
 } from './bridge.ts';
+import { endpointSettings, hostsFileFor, sweepOrphans } from './endpoints.ts';
 import { Firewall, type NatNetwork } from './firewall.ts';
-import { renderHosts, writeHostsInPlace } from './hosts.ts';
+import { writeHostsInPlace } from './hosts.ts';
 import { allocateIp, isValidMac, macFor } from './ipam.ts';
-import { createNetns, deleteNetns, netnsDir, netnsExists, netnsPathOf } from './netns.ts';
+import { createNetns, deleteNetns, netnsExists, netnsPathOf } from './netns.ts';
 import { findNetwork, matchesFilters, predefinedNetworks, toInspect, validateCreate } from './networks.ts';
 import { PortPublisher, type PublishRequest } from './publisher.ts';
 import type { EndpointRecord, NetworkRecord, RuntimeState, SandboxRecord } from './state.ts';
@@ -211,22 +212,13 @@ export class NetworkManager {
     this.rt.endpoints = this.rt.endpoints.filter(
       (e) => this.sandboxOf(e.containerId) !== undefined && linkExists(e.hostIf),
     );
-    const claimed = new Set(this.rt.sandboxes.map((s) => s.netns));
-    const names = await readdir(netnsDir).catch(() => [] as string[]);
-    for (const name of names) {
-      if (name.startsWith(this.opts.netnsPrefix) && !claimed.has(name)) {
-        this.log.info({ netns: name }, 'removing orphaned network namespace');
-        await deleteNetns(name);
-      }
-    }
-    const bridges = new Set(this.networks.map((n) => n.bridge));
-    const links = await readdir('/sys/class/net').catch(() => [] as string[]);
-    for (const link of links) {
-      if (link.startsWith(this.opts.bridgePrefix) && !bridges.has(link)) {
-        this.log.info({ bridge: link }, 'removing orphaned bridge');
-        await deleteBridge(link);
-      }
-    }
+    await sweepOrphans({
+      log: this.log,
+      netnsPrefix: this.opts.netnsPrefix,
+      bridgePrefix: this.opts.bridgePrefix,
+      claimedNetns: new Set(this.rt.sandboxes.map((s) => s.netns ?? '')),
+      claimedBridges: new Set(this.networks.map((n) => n.bridge ?? '')),
+    });
   }
 
   private forget(containerId: string): void {
@@ -544,7 +536,7 @@ export class NetworkManager {
     this.rt.endpoints.push(rec);
     await this.refreshNetworkHosts(net.id, sb);
     this.log.debug({ container: containerId, network: net.name, ip }, 'endpoint connected');
-    return this.toSettings(rec, net);
+    return endpointSettings(rec, net);
   }
 
   disconnect(containerId: string, ref: string): Promise<void> {
@@ -622,30 +614,12 @@ export class NetworkManager {
     return this.networks.find((n) => n.id === id);
   }
 
-  private toSettings(e: EndpointRecord, n: NetworkRecord): EndpointSettings {
-    return {
-      IPAMConfig: e.staticIp ? { IPv4Address: e.ip } : null,
-      Links: null,
-      Aliases: e.aliases.length > 0 || !n.builtin ? [...e.aliases, e.containerId.slice(0, 12)] : null,
-      NetworkID: n.id,
-      EndpointID: e.endpointId,
-      Gateway: e.gateway,
-      IPAddress: e.ip,
-      IPPrefixLen: e.prefixLen,
-      IPv6Gateway: '',
-      GlobalIPv6Address: '',
-      GlobalIPv6PrefixLen: 0,
-      MacAddress: e.mac,
-      DriverOpts: null,
-    };
-  }
-
   /** Network name to endpoint settings, for NetworkSettings.Networks. */
   endpointsOf(containerId: string): Record<string, EndpointSettings> {
     const out: Record<string, EndpointSettings> = {};
     for (const e of this.rt.endpoints) {
       const n = e.containerId === containerId ? this.networkById(e.networkId) : undefined;
-      if (n) out[n.name] = this.toSettings(e, n);
+      if (n) out[n.name] = endpointSettings(e, n);
     }
     return out;
   }
@@ -662,22 +636,7 @@ export class NetworkManager {
 
   /** The hosts file content for the container: itself, extra hosts, and its peers on user-defined networks. */
   hostsFileFor(containerId: string): string {
-    const sb = this.sandboxOf(containerId);
-    const mine = this.rt.endpoints.filter((e) => e.containerId === containerId);
-    const peers = [];
-    for (const e of mine) {
-      if (this.networkById(e.networkId)?.builtin) continue;
-      for (const p of this.rt.endpoints) {
-        if (p.networkId !== e.networkId || p.containerId === containerId) continue;
-        peers.push({ ip: p.ip, names: [p.name, ...p.aliases, p.containerId.slice(0, 12)] });
-      }
-    }
-    return renderHosts({
-      hostname: sb?.hostname ?? '',
-      selfIps: mine.map((e) => e.ip),
-      extraHosts: sb?.extraHosts ?? [],
-      peers,
-    });
+    return hostsFileFor(containerId, this.rt, this.networks);
   }
 
   private async refreshHosts(sb: SandboxRecord | undefined): Promise<void> {
