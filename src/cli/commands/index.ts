@@ -4,6 +4,7 @@ import { registerEngine } from './engine.ts';
 import { registerRun } from './containers-run.ts';
 import { registerImages } from './images.ts';
 import { registerNetworks } from './networks.ts';
+import { registerServer } from './server.ts';
 import { registerSystem } from './system.ts';
 import { registerVolumes } from './volumes.ts';
 
@@ -24,4 +25,5 @@ export const commandGroups: CommandGroup[] = [
   registerSystem,
   // Daemons.
   registerEngine,
+  registerServer,
 ];

@@ -1,0 +1,137 @@
+import { apiVersionOf, type ResourceType } from '../../api/resource.ts';
+import { isObject, type JsonObject, type KubeObject } from '../../api/types.ts';
+import { fieldSet, leafPaths, recordManager } from '../managed-fields.ts';
+import { ApiError } from '../status.ts';
+import { applyStrategicMergePatch } from './strategic-merge.ts';
+
+/** One step of a FieldsV1 path: `f:name`, `k:{"name":"x"}` or `v:"value"`. */
+function splitPath(p: string): string[] {
+  // Leaf paths are built with '/' separators, but keys may contain '/', so split on '/f:', '/k:', '/v:'.
+  return p.split(/\/(?=[fkv]:)/).filter((s) => s !== '');
+}
+
+function step(cur: unknown, seg: string): unknown {
+  if (seg.startsWith('f:')) return isObject(cur) ? cur[seg.slice(2)] : undefined;
+  if (seg.startsWith('k:') && Array.isArray(cur)) {
+    const key = JSON.parse(seg.slice(2)) as JsonObject;
+    return cur.find((i) => isObject(i) && Object.entries(key).every(([k, v]) => i[k] === v));
+  }
+  if (seg.startsWith('v:') && Array.isArray(cur)) {
+    const want = seg.slice(2);
+    return cur.find((i) => JSON.stringify(i) === want);
+  }
+  return undefined;
+}
+
+function valueAt(obj: unknown, path: string): unknown {
+  let cur = obj;
+  for (const seg of splitPath(path)) cur = step(cur, seg);
+  return cur;
+}
+
+function deleteAt(obj: unknown, path: string): void {
+  const segs = splitPath(path);
+  let cur = obj;
+  for (const seg of segs.slice(0, -1)) cur = step(cur, seg);
+  const last = segs[segs.length - 1] ?? '';
+  if (last.startsWith('f:') && isObject(cur)) delete cur[last.slice(2)];
+  else if (Array.isArray(cur)) {
+    const item = step(cur, last);
+    const i = cur.indexOf(item);
+    if (i >= 0) cur.splice(i, 1);
+  }
+}
+
+/** Removes one leaf from a FieldsV1 tree (ownership moves to the forcing manager). */
+function dropLeaf(fields: JsonObject, leaf: string): void {
+  const segs = splitPath(leaf);
+  let cur: unknown = fields;
+  for (const seg of segs.slice(0, -1)) {
+    cur = isObject(cur) ? cur[seg] : undefined;
+    if (!isObject(cur)) return;
+  }
+  if (isObject(cur)) delete cur[segs[segs.length - 1] ?? ''];
+}
+
+export interface ApplyOptions {
+  manager: string;
+  force: boolean;
+}
+
+/**
+ * Server-side apply (simplified): merges the applied configuration into the
+ * live object by list merge keys, removes fields this manager applied before
+ * but has now dropped, records ownership in managedFields, and reports a 409
+ * FieldManagerConflict when another manager owns a field whose value changes
+ * (unless `force`).
+ */
+export function serverSideApply(
+  type: ResourceType,
+  live: KubeObject | undefined,
+  applied: KubeObject,
+  opts: ApplyOptions,
+): KubeObject {
+  const newFields = fieldSet(applied);
+  const newLeaves = leafPaths(newFields);
+  const base: KubeObject = live ? structuredClone(live) : { metadata: {} };
+  const entries = base.metadata.managedFields ?? [];
+  const mine = entries.find((e) => e.manager === opts.manager && e.operation === 'Apply' && !e.subresource);
+  const conflicts: { field: string; message: string; manager: string }[] = [];
+  if (live) {
+    for (const e of entries) {
+      if (e === mine || e.subresource) continue;
+      const theirs = new Set(leafPaths(isObject(e.fieldsV1) ? e.fieldsV1 : {}));
+      for (const leaf of newLeaves) {
+        if (!theirs.has(leaf)) continue;
+        if (JSON.stringify(valueAt(live, leaf)) === JSON.stringify(valueAt(applied, leaf))) continue;
+        conflicts.push({
+          field: leaf,
+          manager: e.manager ?? '',
+          message: `conflict with "${e.manager ?? ''}"${e.operation === 'Update' ? ` using ${e.apiVersion ?? apiVersionOf(type)}` : ''}`,
+        });
+      }
+    }
+  }
+  if (conflicts.length > 0 && !opts.force) {
+    const msg = conflicts.map((c) => `- ${c.message}: ${c.field.replace(/\/?f:/g, '.')}`).join('\n');
+    throw new ApiError(
+      409,
+      'Conflict',
+      `Apply failed with ${conflicts.length} conflict${conflicts.length > 1 ? 's' : ''}: ${msg}`,
+      {
+        causes: conflicts.map((c) => ({
+          reason: 'FieldValueInvalid',
+          field: c.field.replace(/\/?f:/g, '.'),
+          message: c.message,
+        })),
+      },
+    );
+  }
+  const { managedFields: _mf, resourceVersion, ...appliedMeta } = applied.metadata;
+  const merged = applyStrategicMergePatch(base, { ...applied, metadata: appliedMeta }) as KubeObject;
+  if (resourceVersion) merged.metadata.resourceVersion = resourceVersion;
+  else if (live) delete merged.metadata.resourceVersion;
+  if (mine && isObject(mine.fieldsV1)) {
+    const keep = new Set(newLeaves);
+    const others = new Set(
+      entries.filter((e) => e !== mine).flatMap((e) => leafPaths(isObject(e.fieldsV1) ? e.fieldsV1 : {})),
+    );
+    for (const leaf of leafPaths(mine.fieldsV1))
+      if (!keep.has(leaf) && !others.has(leaf)) deleteAt(merged, leaf);
+  }
+  if (opts.force && conflicts.length > 0) {
+    const taken = new Set(conflicts.map((c) => c.field));
+    merged.metadata.managedFields = entries.map((e) => {
+      if (e === mine || !isObject(e.fieldsV1)) return e;
+      const fields = structuredClone(e.fieldsV1);
+      for (const leaf of taken) dropLeaf(fields, leaf);
+      return { ...e, fieldsV1: fields };
+    });
+  } else merged.metadata.managedFields = entries;
+  recordManager(
+    merged,
+    { manager: opts.manager, operation: 'Apply', apiVersion: apiVersionOf(type) },
+    newFields,
+  );
+  return merged;
+}

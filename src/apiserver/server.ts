@@ -1,0 +1,262 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { builtinTypes } from '../api/kinds/index.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { Store } from '../storage/store.ts';
+import { NamespaceLifecycle } from './admission/namespace-lifecycle.ts';
+import { ServiceAllocator } from './admission/service-allocator.ts';
+import {
+  type Authenticator,
+  type Authorizer,
+  allowAll,
+  chainAuthenticator,
+  isPublicPath,
+  type TokenFile,
+  type UserInfo,
+} from './auth.ts';
+import { bootstrap } from './bootstrap.ts';
+import { negotiate, send, sendStatus } from './content.ts';
+import { watchCrds } from './crd-watcher.ts';
+import { aggregated, apiGroup, apiGroupList, apiVersions, resourceList } from './discovery.ts';
+import { NamespaceFinalizer } from './namespace-finalizer.ts';
+import { ObjectStore } from './object-store.ts';
+import { OpenApi } from './openapi.ts';
+import type { Pki } from './pki.ts';
+import { parseRequestInfo } from './request-info.ts';
+import { handleResource } from './rest.ts';
+import { errorContext } from './rest-context.ts';
+import { ApiError, toStatus } from './status.ts';
+import { TypeRegistry } from './type-registry.ts';
+
+export interface ApiServerOptions {
+  store: Store;
+  pki: Pki;
+  /** Address to listen on; port 0 picks a free one. */
+  host: string;
+  port: number;
+  log: Logger;
+  tokens?: TokenFile;
+  authorizer?: Authorizer;
+  /** How often watches with allowWatchBookmarks get a BOOKMARK (default 60 s). */
+  bookmarkIntervalMs?: number;
+  /** How often the store is compacted to the revision seen one interval earlier (default 5 min; 0 = never). */
+  compactIntervalMs?: number;
+}
+
+export const serverVersion = {
+  major: '1',
+  minor: '32',
+  gitVersion: 'v1.32.4-drover',
+  gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean',
+  buildDate: '2026-01-01T00:00:00Z',
+  goVersion: 'go1.23.6',
+  compiler: 'gc',
+  platform: 'linux/amd64',
+};
+
+const notFound = () => new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+
+/**
+ * The Kubernetes API server: HTTPS with client-certificate and token
+ * authentication, discovery, OpenAPI v3 and the generic REST handlers over a
+ * Store. `start()` resolves once it is listening and the system namespaces exist.
+ */
+export class ApiServer {
+  readonly types = new TypeRegistry(builtinTypes());
+  readonly objects: ObjectStore;
+  readonly #opts: ApiServerOptions;
+  readonly #authn: Authenticator;
+  readonly #authz: Authorizer;
+  readonly #openapi: OpenApi;
+  readonly #abort = new AbortController();
+  #server: https.Server | undefined;
+  #compactTimer: NodeJS.Timeout | undefined;
+  #address = '';
+
+  constructor(opts: ApiServerOptions) {
+    this.#opts = opts;
+    this.#authn = chainAuthenticator(opts.tokens);
+    this.#authz = opts.authorizer ?? allowAll;
+    const nsType = this.types.lookup('', 'v1', 'namespaces');
+    if (!nsType) throw new Error('namespaces type missing');
+    this.objects = new ObjectStore(opts.store, [
+      new NamespaceLifecycle(() => this.objects, nsType),
+      new ServiceAllocator(opts.store),
+    ]);
+    this.#openapi = new OpenApi(this.types);
+  }
+
+  /** `https://host:port` once started. */
+  get url(): string {
+    return `https://${this.#address}`;
+  }
+
+  async start(): Promise<void> {
+    const { pki, log } = this.#opts;
+    const server = https.createServer(
+      {
+        key: pki.serverKey,
+        cert: pki.serverCert,
+        ca: pki.caCert,
+        requestCert: true,
+        rejectUnauthorized: false,
+      },
+      (req, res) => void this.#handle(req, res),
+    );
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#opts.port, this.#opts.host, () => resolve());
+    });
+    this.#server = server;
+    const addr = server.address() as AddressInfo;
+    this.#address =
+      addr.family === 'IPv6' ? `[${addr.address}]:${addr.port}` : `${addr.address}:${addr.port}`;
+    const crdType = this.types.lookup('apiextensions.k8s.io', 'v1', 'customresourcedefinitions');
+    const nsType = this.types.lookup('', 'v1', 'namespaces');
+    if (!crdType || !nsType) throw new Error('core types missing');
+    await watchCrds({ objects: this.objects, types: this.types, crdType, log, signal: this.#abort.signal });
+    await bootstrap(this.objects, this.types, addr.port);
+    await new NamespaceFinalizer(this.objects, this.types, nsType, log).start(this.#abort.signal);
+    this.#startCompaction();
+    log.info({ url: this.url }, 'api server listening');
+  }
+
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    clearInterval(this.#compactTimer);
+    const server = this.#server;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  #startCompaction(): void {
+    const every = this.#opts.compactIntervalMs ?? 5 * 60_000;
+    if (every <= 0) return;
+    let previous = 0;
+    this.#compactTimer = setInterval(() => {
+      void (async () => {
+        try {
+          if (previous > 0) await this.#opts.store.compact(previous);
+          previous = await this.#opts.store.currentRevision();
+        } catch (err) {
+          this.#opts.log.warn({ err }, 'compacting the datastore');
+        }
+      })();
+    }, every);
+    this.#compactTimer.unref();
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://localhost');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const info = parseRequestInfo(
+      req.method ?? 'GET',
+      path,
+      url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1',
+    );
+    let ctxType: ReturnType<TypeRegistry['lookup']>;
+    try {
+      const user = this.#authn.authenticate(req);
+      if (!user && !isPublicPath(path)) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+      this.#opts.log.trace({ method: req.method, url: req.url, user: user?.name }, 'request');
+      if (info) {
+        const type = this.types.lookup(info.group, info.version, info.resource ?? '');
+        ctxType = type;
+        if (!type) throw notFound();
+        const output = negotiate(req.headers.accept);
+        if (!output)
+          throw new ApiError(
+            406,
+            'NotAcceptable',
+            `only the following media types are accepted: application/json, application/yaml`,
+          );
+        await handleResource({
+          req,
+          res,
+          url,
+          info,
+          type,
+          user: user as UserInfo,
+          output,
+          objects: this.objects,
+          types: this.types,
+          authorizer: this.#authz,
+          warnings: [],
+          bookmarkIntervalMs: this.#opts.bookmarkIntervalMs ?? 60_000,
+        });
+        return;
+      }
+      this.#handleNonResource(req, res, path, url);
+    } catch (err) {
+      const status = toStatus(err, errorContext(ctxType, info?.name ?? info?.namespace));
+      if (status.code >= 500)
+        this.#opts.log.error({ err, method: req.method, url: req.url }, 'request failed');
+      sendStatus(res, status);
+    }
+  }
+
+  #handleNonResource(req: IncomingMessage, res: ServerResponse, path: string, url: URL) {
+    if (path === '/version') return send(res, 200, serverVersion);
+    if (['/healthz', '/livez', '/readyz'].includes(path) || /^\/(healthz|livez|readyz)\//.test(path)) {
+      res.writeHead(200, {
+        'Content-Type': 'text/plain; charset=utf-8',
+        'X-Content-Type-Options': 'nosniff',
+      });
+      res.end(
+        url.searchParams.has('verbose') ? `[+]ping ok\n[+]etcd ok\n${path.slice(1)} check passed\n` : 'ok',
+      );
+      return;
+    }
+    if (path === '/api' || path === '/apis') {
+      const output = negotiate(req.headers.accept, true) ?? { kind: 'json' };
+      if (output.kind === 'discovery')
+        return send(res, 200, aggregated(this.types, path === '/api'), {
+          output,
+          headers: { Vary: 'Accept' },
+        });
+      return send(res, 200, path === '/api' ? apiVersions(this.#address) : apiGroupList(this.types), {
+        output,
+        headers: { Vary: 'Accept' },
+      });
+    }
+    const gv = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(path);
+    if (gv) {
+      const group = gv[2] ?? '';
+      const version = gv[1] ?? gv[3] ?? '';
+      if (!this.types.hasGroupVersion(group, version)) throw notFound();
+      return send(res, 200, resourceList(this.types, group, version));
+    }
+    const g = /^\/apis\/([^/]+)$/.exec(path);
+    if (g) {
+      const body = apiGroup(this.types, g[1] ?? '');
+      if (!body) throw notFound();
+      return send(res, 200, body);
+    }
+    if (path === '/openapi/v3') return send(res, 200, this.#openapi.index());
+    if (path.startsWith('/openapi/v3/')) {
+      const doc = this.#openapi.document(path.slice('/openapi/v3/'.length));
+      if (!doc) throw notFound();
+      const hash = url.searchParams.get('hash');
+      if (hash && hash !== doc.hash) {
+        res.writeHead(301, { Location: `${path}?hash=${doc.hash}` });
+        res.end();
+        return;
+      }
+      res.writeHead(200, {
+        'Content-Type': 'application/json',
+        ETag: `"${doc.hash}"`,
+        'Cache-Control': hash ? 'public, immutable' : 'no-cache, private',
+        'Content-Length': Buffer.byteLength(doc.body),
+      });
+      res.end(doc.body);
+      return;
+    }
+    throw notFound();
+  }
+}

@@ -1,0 +1,107 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+
+export interface ServerOptions {
+  dataDir: string;
+  datastore: 'sqlite' | 'etcd' | 'memory';
+  etcdEndpoints?: string;
+  httpsListen: string;
+  writeKubeconfig?: string;
+  tokenFile?: string;
+  agent: boolean;
+  tlsSan?: string[];
+}
+
+export function registerServer(program: Command): void {
+  program
+    .command('server')
+    .description('run the control plane: the Kubernetes API server over SQLite or etcd')
+    .option('--data-dir <dir>', 'state: datastore, certificates, kubeconfig', '/var/lib/drover')
+    .option('--datastore <kind>', 'sqlite (embedded), etcd, or memory (tests)', 'sqlite')
+    .option('--etcd-endpoints <urls>', 'comma-separated etcd client URLs (with --datastore etcd)')
+    .option('--https-listen <addr>', 'address of the Kubernetes API', '127.0.0.1:6443')
+    .option('--write-kubeconfig <path>', 'also write the admin kubeconfig here')
+    .option('--token-file <path>', 'static bearer tokens: token,user,uid,"group1,group2" per line')
+    .option('--tls-san <name...>', 'extra names or IPs for the serving certificate')
+    .option('--no-agent', 'run the control plane only (no node agent on this machine)')
+    .action(async (opts: ServerOptions, cmd: Command) => {
+      await runServer(opts, cmd.optsWithGlobals().logLevel);
+    });
+}
+
+/** Wires storage, PKI and the API server; runs until SIGINT/SIGTERM. */
+export async function runServer(opts: ServerOptions, logLevel = 'info'): Promise<void> {
+  const [
+    { createLogger },
+    { loadOrCreatePki },
+    { ApiServer },
+    { adminKubeconfig, writeKubeconfig },
+    { TokenFile },
+  ] = await Promise.all([
+    import('../../lib/logger.ts'),
+    import('../../apiserver/pki.ts'),
+    import('../../apiserver/server.ts'),
+    import('../../apiserver/kubeconfig.ts'),
+    import('../../apiserver/auth.ts'),
+  ]);
+  const log = createLogger(logLevel as Parameters<typeof createLogger>[0]).child({ component: 'server' });
+  const [host = '127.0.0.1', portText = '6443'] = splitHostPort(opts.httpsListen);
+  const pki = await loadOrCreatePki(path.join(opts.dataDir, 'tls'), [host, ...(opts.tlsSan ?? [])]);
+  const store = await openStore(opts);
+  const server = new ApiServer({
+    store,
+    pki,
+    host,
+    port: Number(portText),
+    log,
+    tokens: opts.tokenFile ? await TokenFile.load(opts.tokenFile) : undefined,
+  });
+  await server.start();
+  const connectHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const port = new URL(server.url).port;
+  const kubeconfig = adminKubeconfig(
+    pki,
+    `https://${connectHost.includes(':') ? `[${connectHost}]` : connectHost}:${port}`,
+  );
+  const kubeconfigPath = path.join(opts.dataDir, 'kubeconfig.yaml');
+  await writeKubeconfig(kubeconfigPath, kubeconfig);
+  if (opts.writeKubeconfig) await writeKubeconfig(opts.writeKubeconfig, kubeconfig);
+  log.info(
+    { kubeconfig: opts.writeKubeconfig ?? kubeconfigPath, url: server.url, datastore: opts.datastore },
+    'control plane ready',
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  log.info('shutting down');
+  await server.stop();
+  await store.close();
+}
+
+function splitHostPort(addr: string): [string, string] {
+  const m = /^\[(.*)\]:(\d+)$/.exec(addr) ?? /^(.*):(\d+)$/.exec(addr);
+  if (!m) return [addr, '6443'];
+  return [m[1] ?? '127.0.0.1', m[2] ?? '6443'];
+}
+
+async function openStore(opts: ServerOptions) {
+  switch (opts.datastore) {
+    case 'sqlite': {
+      const { SqliteStore } = await import('../../storage/sqlite/store.ts');
+      return new SqliteStore({ path: path.join(opts.dataDir, 'db', 'state.db') });
+    }
+    case 'etcd': {
+      if (!opts.etcdEndpoints) throw new Error('--datastore etcd needs --etcd-endpoints');
+      const { EtcdStore } = await import('../../storage/etcd/store.ts');
+      return new EtcdStore({ endpoints: opts.etcdEndpoints.split(',').map((s) => s.trim()) });
+    }
+    case 'memory': {
+      const { MemoryStore } = await import('../../storage/memory.ts');
+      return new MemoryStore();
+    }
+    default:
+      throw new Error(`unknown datastore "${String(opts.datastore)}": use sqlite or etcd`);
+  }
+}
