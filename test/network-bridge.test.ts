@@ -33,6 +33,11 @@ const ids = {
   b: `b${tag}${randomBytes(20).toString('hex')}`,
 };
 const netName = `drv-net-test-${tag}`;
+const internalNet = `drv-net-test-${tag}-int`;
+const internalId = `c${tag}${randomBytes(20).toString('hex')}`;
+// An "outside" host: a netns behind a veth with no route back to any container subnet,
+// so only masqueraded traffic gets an answer.
+const outside = { ns: `dno${tag}`, hostIf: `dno${tag}h`, hostIp: '198.51.100.1', ip: '198.51.100.2' };
 
 function sh(cmd: string, args: string[]): { code: number; out: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 10_000 });
@@ -47,12 +52,27 @@ function leftovers(): { netns: string[]; links: string[]; table: string } {
 
 before(async () => {
   await mgr.init();
+  const o = outside;
+  for (const args of [
+    ['netns', 'add', o.ns],
+    ['link', 'add', o.hostIf, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', o.ns],
+    ['addr', 'add', `${o.hostIp}/30`, 'dev', o.hostIf],
+    ['link', 'set', o.hostIf, 'up'],
+    ['-n', o.ns, 'addr', 'add', `${o.ip}/30`, 'dev', 'eth0'],
+    ['-n', o.ns, 'link', 'set', 'eth0', 'up'],
+  ]) {
+    const r = sh('ip', args);
+    assert.equal(r.code, 0, r.out);
+  }
 });
 
 after(async () => {
   await mgr.close();
-  for (const id of Object.values(ids)) await mgr.releaseSandbox(id).catch(() => undefined);
+  for (const id of [...Object.values(ids), internalId]) await mgr.releaseSandbox(id).catch(() => undefined);
   await mgr.remove(netName).catch(() => undefined);
+  await mgr.remove(internalNet).catch(() => undefined);
+  sh('ip', ['netns', 'del', outside.ns]);
+  sh('ip', ['link', 'del', outside.hostIf]);
   const left = leftovers();
   for (const n of left.netns) sh('ip', ['netns', 'del', n]);
   for (const l of left.links) sh('ip', ['link', 'del', l]);
@@ -130,6 +150,22 @@ test('two containers ping each other by address and by name', async () => {
   const inspect = await mgr.inspect(netName);
   assert.equal(Object.keys(inspect.Containers).length, 2);
   assert.equal(inspect.Containers[ids.a]?.Name, 'web');
+});
+
+test('outbound traffic is masqueraded; an internal network has no way out', async () => {
+  const nsA = (mgr.netnsPathOf(ids.a) ?? '').split('/').pop() ?? '';
+  const out = sh('ip', ['netns', 'exec', nsA, 'busybox', 'ping', '-c1', '-W1', outside.ip]);
+  assert.equal(out.code, 0, out.out);
+  await mgr.create({ Name: internalNet, Internal: true });
+  const c = await mgr.createSandbox(internalId, {
+    mode: { type: 'private' },
+    networks: [{ network: internalNet, opts: { name: 'sealed' } }],
+  });
+  const nsC = (c.netnsPath ?? '').split('/').pop() ?? '';
+  const blocked = sh('ip', ['netns', 'exec', nsC, 'busybox', 'ping', '-c1', '-W1', outside.ip]);
+  assert.notEqual(blocked.code, 0, 'an internal network reached the outside');
+  await mgr.releaseSandbox(internalId);
+  await mgr.remove(internalNet);
 });
 
 test('remove is refused while endpoints are attached', async () => {
