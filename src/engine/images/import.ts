@@ -4,6 +4,7 @@
  * diff id; `changes` are Dockerfile instructions applied to the config.
  */
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { InvalidError } from '../../lib/errors.ts';
 import type { ProgressMessage } from '../types.ts';
 import { applyChanges } from './changes.ts';
@@ -29,7 +30,9 @@ export async function importRootfs(
   // Validate everything cheap before reading the stream.
   const config = applyChanges({}, opts.changes ?? []);
   const tags = opts.repo ? [referenceFor(opts.repo, opts.tag || undefined)] : [];
-  const { digest, size } = await store.content.ingest(tar.pipe(maybeGunzip()));
+  const plain = maybeGunzip();
+  pipeline(tar, plain).catch(() => {}); // a failing input destroys `plain`, failing the ingest
+  const { digest, size } = await store.content.ingest(plain);
   if (size === 0) {
     await store.gc();
     throw new InvalidError('importing image: the input is empty, not a tar archive');

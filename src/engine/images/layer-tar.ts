@@ -8,33 +8,39 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { PassThrough, type Readable, Transform } from 'node:stream';
+import { Duplex, PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract, pack } from 'tar-stream';
 import { InvalidError, UnavailableError } from '../../lib/errors.ts';
 import { fromOverlay, type Headers, toOverlay } from './whiteouts.ts';
 
-/** Passes bytes through, gunzipping them when they start with the gzip magic. */
-export function maybeGunzip(): Transform {
-  let decided: Transform | null = null;
-  const t = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      if (!decided) {
-        decided = chunk[0] === 0x1f && chunk[1] === 0x8b ? createGunzip() : new PassThrough();
-        decided.on('data', (d: Buffer) => this.push(d));
-        decided.on('error', (err) => this.destroy(err));
-      }
-      if (decided.write(chunk)) cb();
-      else decided.once('drain', () => cb());
-    },
-    flush(cb) {
-      if (!decided) return cb();
-      decided.once('end', () => cb());
-      decided.end();
-    },
+/**
+ * Passes bytes through, gunzipping them when they start with the gzip magic.
+ * Built on async iteration so that backpressure holds end to end.
+ */
+export function maybeGunzip(): Duplex {
+  return Duplex.from(async function* (source: AsyncIterable<Buffer>) {
+    const it = source[Symbol.asyncIterator]();
+    let head = Buffer.alloc(0);
+    while (head.length < 2) {
+      const n = await it.next();
+      if (n.done) break;
+      head = Buffer.concat([head, n.value]);
+    }
+    if (head.length === 0) return;
+    const rest = (async function* () {
+      yield head;
+      for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
+    })();
+    if (head[0] !== 0x1f || head[1] !== 0x8b) {
+      yield* rest;
+      return;
+    }
+    const gunzip = createGunzip();
+    pipeline(Readable.from(rest), gunzip).catch(() => {}); // errors surface through the iteration below
+    yield* gunzip;
   });
-  return t;
 }
 
 /** Hashes what flows through; `digest()` is valid once the stream ended. */
@@ -88,17 +94,9 @@ export async function unpackLayer(
   const dirs = new Map<string, Headers>();
   let size = 0;
   let entries = 0;
+  // As root GNU tar restores owners by default (--same-owner); as a user it cannot and does not try.
   const tar = gnuTar(
-    [
-      '-x',
-      '-f',
-      '-',
-      '--numeric-owner',
-      '--same-owner',
-      '-p',
-      '--xattrs',
-      '--xattrs-include=trusted.overlay.*',
-    ],
+    ['-x', '-f', '-', '--numeric-owner', '-p', '--xattrs', '--xattrs-include=trusted.overlay.*'],
     target,
   );
   tar.done.catch(() => {});
