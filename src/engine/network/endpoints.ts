@@ -17,7 +17,8 @@ export function endpointSettings(e: EndpointRecord, n: NetworkRecord): EndpointS
     IPAMConfig: e.staticIp ? { IPv4Address: e.ip } : null,
     Links: null,
     // Docker adds the short id to the aliases on user-defined networks.
-    Aliases: e.aliases.length > 0 || !n.builtin ? [...e.aliases, e.containerId.slice(0, 12)] : null,
+    Aliases:
+      e.aliases.length > 0 || !n.builtin ? [...new Set([...e.aliases, e.containerId.slice(0, 12)])] : null,
     NetworkID: n.id,
     EndpointID: e.endpointId,
     Gateway: e.gateway,
@@ -44,7 +45,7 @@ export function hostsFileFor(containerId: string, rt: RuntimeState, networks: Ne
     if (networks.find((n) => n.id === e.networkId)?.builtin) continue;
     for (const p of rt.endpoints) {
       if (p.networkId !== e.networkId || p.containerId === containerId) continue;
-      peers.push({ ip: p.ip, names: [p.name, ...p.aliases, p.containerId.slice(0, 12)] });
+      peers.push({ ip: p.ip, names: [...new Set([p.name, ...p.aliases, p.containerId.slice(0, 12)])] });
     }
   }
   return renderHosts({
