@@ -72,7 +72,8 @@ function gnuTar(args: string[], cwd: string) {
   const done = new Promise<void>((resolve, reject) => {
     child.on('error', (err) => reject(new UnavailableError(`running tar: ${err.message}`, { cause: err })));
     child.on('close', (code) => {
-      if (code === 0) resolve();
+      // When creating, 1 means "a file changed as we read it" (a running container): the tar is still whole.
+      if (code === 0 || (code === 1 && args[0] === '-c')) resolve();
       else reject(new InvalidError(`tar exited with ${code}: ${stderr.trim()}`));
     });
   });

@@ -96,11 +96,12 @@ export class Snapshots {
         );
       }
       await writeFile(join(tmp, 'size'), String(got.size));
+      // The link first: a crash between the two leaves a dangling link, never a snapshot without one.
+      await rm(join(this.root, this.shortPath(chainId)), { force: true });
+      await symlink(`../snapshots/${hexOf(chainId)}/fs`, join(this.root, this.shortPath(chainId)));
       await rename(tmp, final).catch(async (err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
       });
-      await rm(join(this.root, this.shortPath(chainId)), { force: true });
-      await symlink(`../snapshots/${hexOf(chainId)}/fs`, join(this.root, this.shortPath(chainId)));
       return { size: got.size };
     } finally {
       await rm(tmp, { recursive: true, force: true });
