@@ -180,6 +180,27 @@ test('remove is refused while endpoints are attached', async () => {
   await assert.rejects(mgr.remove('bridge'), ForbiddenError);
 });
 
+test('a second network becomes eth1; the default route moves when the first leaves', async () => {
+  const ns = (mgr.netnsPathOf(ids.a) ?? '').split('/').pop() ?? '';
+  const first = mgr.endpointsOf(ids.a)[netName];
+  const second = await mgr.connect(ids.a, 'bridge', { name: 'web' });
+  assert.match(
+    sh('ip', ['-n', ns, '-4', '-br', 'addr', 'show', 'eth1']).out,
+    new RegExp(`${second.IPAddress}/`),
+  );
+  assert.match(
+    sh('ip', ['-n', ns, 'route', 'show', 'default']).out,
+    new RegExp(`via ${first?.Gateway} dev eth0`),
+  );
+  await mgr.disconnect(ids.a, netName);
+  assert.match(
+    sh('ip', ['-n', ns, 'route', 'show', 'default']).out,
+    new RegExp(`via ${second.Gateway} dev eth1`),
+  );
+  assert.deepEqual(Object.keys(mgr.endpointsOf(ids.a)), ['bridge']);
+  await mgr.connect(ids.a, netName, { name: 'web', aliases: ['www'] });
+});
+
 test('disconnect updates peers, release and remove leave nothing behind', async () => {
   await mgr.disconnect(ids.b, netName);
   assert.doesNotMatch(mgr.hostsFileFor(ids.a), /\tdb /);
