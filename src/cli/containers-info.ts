@@ -18,17 +18,26 @@ function inspectPath(
   return { path: `/volumes/${r}` };
 }
 
-/** Looks `ref` up as each kind in docker's order (or only `type`); undefined when nothing matches. */
-async function lookup(ctx: Context, ref: string, type: Kind | undefined, size: boolean): Promise<unknown> {
+/**
+ * Looks `ref` up as each kind in docker's order (or only `type`). Not found:
+ * docker's "Error: No such object: X", or with a type the daemon's own message.
+ */
+async function lookup(
+  ctx: Context,
+  ref: string,
+  type: Kind | undefined,
+  size: boolean,
+): Promise<{ value?: unknown; error?: string }> {
   for (const kind of type ? [type] : kinds) {
     const { path, query } = inspectPath(kind, ref, size);
     try {
-      return await ctx.client.json<unknown>('GET', path, { query });
+      return { value: await ctx.client.json<unknown>('GET', path, { query }) };
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
+      if (type) return { error: `Error response from daemon: ${err.message}` };
     }
   }
-  return undefined;
+  return { error: `Error: No such object: ${ref}` };
 }
 
 /**
@@ -45,15 +54,14 @@ export async function inspect(ctx: Context, args: string[], opts: Record<string,
   const found: unknown[] = [];
   const missing: string[] = [];
   for (const ref of args) {
-    const v = await lookup(ctx, ref, type, opts.size === true);
-    if (v === undefined) missing.push(ref);
-    else found.push(v);
+    const r = await lookup(ctx, ref, type, opts.size === true);
+    if (r.error !== undefined) missing.push(r.error);
+    else found.push(r.value);
   }
   const format = opts.format as string | undefined;
   if (format) ctx.stdout.write(found.map((v) => formatValue(v, format)).join(''));
   else ctx.stdout.write(inspectJson(found));
-  const noun = type ? `${type}` : 'object';
-  for (const ref of missing) ctx.stderr.write(`Error: No such ${noun}: ${ref}\n`);
+  for (const message of missing) ctx.stderr.write(`${message}\n`);
   return missing.length ? 1 : 0;
 }
 
@@ -68,7 +76,7 @@ export async function top(ctx: Context, args: string[]): Promise<number> {
   );
   const lines = [res.Titles.join('\t'), ...(res.Processes ?? []).map((p) => p.join('\t'))];
   ctx.stdout.write(
-    alignColumns(lines, 0, 1)
+    alignColumns(lines, 20, 3)
       .map((l) => `${l}\n`)
       .join(''),
   );

@@ -20,7 +20,8 @@ export interface PsOptions {
   quiet?: boolean;
   filter?: string[];
   format?: string;
-  noTrunc?: boolean;
+  /** false with --no-trunc (commander's negatable option). */
+  trunc?: boolean;
   size?: boolean;
   last?: string;
   latest?: boolean;
@@ -73,6 +74,7 @@ export const psTable: TableSpec = {
 
 export async function ps(ctx: Context, _args: string[], raw: Record<string, unknown>): Promise<number> {
   const opts = raw as PsOptions;
+  const noTrunc = opts.trunc === false;
   const limit = opts.latest ? 1 : opts.last !== undefined ? Number(opts.last) : undefined;
   const wantsSize = opts.size === true || (opts.format?.includes('.Size') ?? false);
   const list = await ctx.client.json<ContainerSummary[]>('GET', '/containers/json', {
@@ -84,14 +86,14 @@ export async function ps(ctx: Context, _args: string[], raw: Record<string, unkn
     },
   });
   if (opts.quiet) {
-    ctx.stdout.write(list.map((c) => `${opts.noTrunc ? c.Id : shortId(c.Id)}\n`).join(''));
+    ctx.stdout.write(list.map((c) => `${noTrunc ? c.Id : shortId(c.Id)}\n`).join(''));
     return 0;
   }
   let format = opts.format;
   if (!format && opts.size) format = `${psTable.defaultFormat}\t{{.Size}}`;
   ctx.stdout.write(
     formatRows(
-      list.map((c) => psRow(c, opts)),
+      list.map((c) => psRow(c, { noTrunc })),
       format,
       psTable,
     ),

@@ -163,18 +163,19 @@ export async function start(ctx: Context, args: string[], raw: Record<string, un
       true,
     );
   }
-  let code = exitCodes.ok;
+  const failed: string[] = [];
   for (const ref of args) {
     try {
       await ctx.client.call('POST', `/containers/${encodeURIComponent(ref)}/start`);
       ctx.stdout.write(`${ref}\n`);
     } catch (err) {
       ctx.stderr.write(`Error response from daemon: ${err instanceof Error ? err.message : String(err)}\n`);
-      code = 1;
+      failed.push(ref);
     }
   }
-  if (code !== exitCodes.ok) ctx.stderr.write('Error: failed to start containers\n');
-  return code;
+  if (failed.length === 0) return exitCodes.ok;
+  ctx.stderr.write(`Error: failed to start containers: ${failed.join(', ')}\n`);
+  return 1;
 }
 
 /** `attach [--no-stdin] NAME`: relays a running container's stdio; exits with its exit code. */

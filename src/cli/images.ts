@@ -94,7 +94,7 @@ export async function images(ctx: Context, args: string[], opts: Record<string, 
   const list = await ctx.client.json<ImageSummary[]>('GET', '/images/json', {
     query: { all: opts.all ? true : undefined, filters: encodeFilters(filters) },
   });
-  const rows = imageRows(list, { noTrunc: opts.noTrunc === true });
+  const rows = imageRows(list, { noTrunc: opts.trunc === false });
   if (opts.quiet) ctx.stdout.write([...new Set(rows.map((r) => r.ID))].map((id) => `${id}\n`).join(''));
   else ctx.stdout.write(formatRows(rows, opts.format as string | undefined, imagesTable));
   return 0;
@@ -188,7 +188,7 @@ export async function importImage(
 
 export async function history(ctx: Context, args: string[], opts: Record<string, unknown>): Promise<number> {
   const items = await ctx.client.json<ImageHistoryItem[]>('GET', `/images/${args[0] ?? ''}/history`);
-  const noTrunc = opts.noTrunc === true;
+  const noTrunc = opts.trunc === false; // --no-trunc
   if (opts.quiet) {
     ctx.stdout.write(
       items.map((i) => `${noTrunc || i.Id === '<missing>' ? i.Id : shortId(i.Id)}\n`).join(''),

@@ -51,7 +51,7 @@ export async function ls(ctx: Context, _args: string[], opts: Record<string, unk
   const list = await ctx.client.json<NetworkInspect[]>('GET', '/networks', {
     query: { filters: encodeFilters(opts.filter as string[] | undefined) },
   });
-  const noTrunc = opts.noTrunc === true;
+  const noTrunc = opts.trunc === false; // --no-trunc
   if (opts.quiet) {
     ctx.stdout.write(list.map((n) => `${noTrunc ? n.Id : shortId(n.Id)}\n`).join(''));
     return 0;

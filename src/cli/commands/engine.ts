@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 
 export const defaultDataDir = '/var/lib/drover';
 export const defaultRunDir = '/run/drover';
@@ -14,6 +14,12 @@ export function registerEngine(program: Command): void {
     .option('--tcp <host:port>', 'also serve the API on TCP (loopback unless you say otherwise)')
     .option('--runtime <name>', 'OCI runtime: crun or runc', 'crun')
     .option('--load-image <tar...>', 'load image archives at start when their tags are missing')
+    .addOption(
+      new Option(
+        '--name-prefix <prefix>',
+        'prefix for bridges, netns and the nftables table (several engines on one host)',
+      ).hideHelp(),
+    )
     .action(async (opts: EngineDaemonOptions, cmd: Command) => {
       const { runEngineDaemon } = await import('../daemons/engine.ts');
       await runEngineDaemon({ ...opts, logLevel: cmd.optsWithGlobals().logLevel });
@@ -27,5 +33,6 @@ export interface EngineDaemonOptions {
   tcp?: string;
   runtime: string;
   loadImage?: string[];
+  namePrefix?: string;
   logLevel?: string;
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { registerContainers } from './containers.ts';
-import { registerEngine } from './engine.ts';
 import { registerRun } from './containers-run.ts';
+import { registerEngine } from './engine.ts';
 import { registerImages } from './images.ts';
 import { registerNetworks } from './networks.ts';
 import { registerServer } from './server.ts';

@@ -15,7 +15,13 @@ export async function runEngineDaemon(opts: EngineDaemonOptions): Promise<void> 
   if (process.getuid?.() !== 0) {
     throw new Error('the engine needs root (namespaces, cgroups, mounts): run it with sudo');
   }
-  const engine = new Engine({ dataDir: opts.dataDir, runDir: opts.runDir, log, runtime: opts.runtime });
+  const engine = new Engine({
+    dataDir: opts.dataDir,
+    runDir: opts.runDir,
+    log,
+    runtime: opts.runtime,
+    namePrefix: opts.namePrefix,
+  });
   await engine.init();
   for (const tar of opts.loadImage ?? []) await loadIfMissing(engine, tar, log);
   const api = createDockerApiServer({ engine, log });
