@@ -54,6 +54,15 @@ export async function pullImage(
   });
 }
 
+/** `pull [-q] NAME[:TAG]`: prints progress lines (or nothing with -q), then the full reference. */
+export async function pull(ctx: Context, args: string[], opts: Record<string, unknown>): Promise<number> {
+  const image = args[0] ?? '';
+  await pullImage(ctx, image, { quiet: opts.quiet === true, out: ctx.stdout });
+  const { repo, tag: t } = splitReference(image);
+  ctx.stdout.write(`${normalizeRepo(repo)}${t ? `:${t}` : repo.includes('@') ? '' : ':latest'}\n`);
+  return 0;
+}
+
 export const imagesTable: TableSpec = {
   defaultFormat: 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}',
   headers: { ID: 'IMAGE ID', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT' },

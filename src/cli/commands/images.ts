@@ -58,6 +58,14 @@ function importCommand(cmd: Command): Command {
     .action(verb(async () => (await images()).importImage));
 }
 
+function pullCommand(cmd: Command): Command {
+  return cmd
+    .description('pull an image from a registry')
+    .argument('<name[:tag]>')
+    .option('-q, --quiet', 'suppress progress output')
+    .action(verb(async () => (await images()).pull));
+}
+
 export function registerImages(program: Command): void {
   listCommand(program.command('images'));
   rmCommand(program.command('rmi'));
@@ -65,6 +73,7 @@ export function registerImages(program: Command): void {
   loadCommand(program.command('load'));
   saveCommand(program.command('save'));
   importCommand(program.command('import'));
+  pullCommand(program.command('pull'));
 
   const image = program.command('image').description('manage images');
   listCommand(image.command('ls').alias('list'));
@@ -73,6 +82,7 @@ export function registerImages(program: Command): void {
   loadCommand(image.command('load'));
   saveCommand(image.command('save'));
   importCommand(image.command('import'));
+  pullCommand(image.command('pull'));
   image
     .command('inspect')
     .description('low-level JSON of images')
