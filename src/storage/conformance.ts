@@ -181,6 +181,32 @@ export function describeStoreConformance(
       );
     });
 
+    test('watches started from many revisions during writes each see exactly the later events', async () => {
+      const start = await store.currentRevision();
+      const first: KeyValue[] = [];
+      for (let i = 0; i < 10; i++) first.push(await store.create(`${p}first-${i}`, bytes(String(i))));
+      const froms = [start, ...first.map((kv) => kv.modRevision)];
+      const writing = (async () => {
+        const out: KeyValue[] = [];
+        for (let i = 0; i < 30; i++) out.push(await store.create(`${p}then-${i}`, bytes(String(i))));
+        return out;
+      })();
+      // Each watch starts (and subscribes) now, while the writes go on.
+      const readers = froms.map((from, i) => {
+        const events = readEvents(store.watch({ prefix: p, fromRevision: from }));
+        return { from, events, got: events.take(40 - i) };
+      });
+      const all = [...first, ...(await writing)].map((kv) => kv.modRevision);
+      for (const { from, events, got } of readers) {
+        assert.deepEqual(
+          (await got).map((e) => e.kv.modRevision),
+          all.filter((rev) => rev > from),
+          `watch from ${from}`,
+        );
+        await events.stop();
+      }
+    });
+
     test('watch isolates prefixes (/a/ vs /ab/)', async () => {
       const start = await store.currentRevision();
       const ac = new AbortController();

@@ -10,7 +10,7 @@ import {
   type WatchOptions,
 } from '../store.ts';
 import { mapEtcdError, toKeyValue } from './convert.ts';
-import { watchEtcd } from './watch.ts';
+import { EtcdWatchHub } from './watch-hub.ts';
 
 export interface EtcdStoreOptions {
   /** Client URLs, e.g. ['http://127.0.0.1:2379']. */
@@ -28,8 +28,8 @@ const CompareTarget = { Create: 'Create', Mod: 'Mod', Version: 'Version' } as co
  * The Store over an etcd v3 cluster, through the `etcd3` client. etcd's own
  * revision is the store revision, and each verb is one etcd request:
  * create/update/delete are transactions comparing create_revision or
- * mod_revision, list is a range read with limit at a fixed revision, watch is
- * an etcd watch from `fromRevision + 1` with previous values.
+ * mod_revision, list is a range read with limit at a fixed revision, and
+ * watches share one etcd watch (watch-hub.ts) with previous values.
  *
  * Writes are acknowledged by etcd after its raft log is fsynced. The client
  * retries requests that failed in transit, so a create whose first attempt was
@@ -37,12 +37,16 @@ const CompareTarget = { Create: 'Create', Mod: 'Mod', Version: 'Version' } as co
  */
 export class EtcdStore implements Store {
   readonly #client: Etcd3;
-  readonly #watchCapacity: number;
+  readonly #hub: EtcdWatchHub;
   #closed = false;
 
   constructor(options: EtcdStoreOptions) {
     this.#client = new Etcd3({ ...options.client, hosts: options.endpoints });
-    this.#watchCapacity = options.watchCapacity ?? 10_000;
+    this.#hub = new EtcdWatchHub(this.#client, {
+      capacity: options.watchCapacity ?? 10_000,
+      isCompacted: (revision) => this.#isCompacted(revision),
+      currentRevision: () => this.currentRevision(),
+    });
   }
 
   async get(key: string, options: { revision?: number } = {}): Promise<KeyValue | undefined> {
@@ -150,10 +154,7 @@ export class EtcdStore implements Store {
   }
 
   watch(options: WatchOptions): AsyncIterable<WatchEvent> {
-    return watchEtcd(this.#client, options, {
-      capacity: this.#watchCapacity,
-      isCompacted: (revision) => this.#isCompacted(revision),
-    });
+    return this.#hub.watch(options);
   }
 
   async compact(revision: number): Promise<void> {
@@ -176,6 +177,7 @@ export class EtcdStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#hub.close();
     this.#client.close();
   }
 
