@@ -35,6 +35,7 @@ import {
   diffUpper,
   isRootfsMounted,
   mountRootfs,
+  type RootfsRecord,
   readRootfsRecord,
   rootfsPaths,
   unmountRootfs,
@@ -297,15 +298,18 @@ export class ImageStore {
   /**
    * Mounts the image's layers with `<containerDir>/upper` on top at
    * `<containerDir>/rootfs` and returns that path. Idempotent; the hot path
-   * of `run` (one mount(8) call, a few ms).
+   * of `run`: one mount(2) through the addon, about 0.5 ms. `volatile` suits
+   * `run --rm` (no syncs, faster unmount; see OverlaySpec).
    */
-  async prepareRootfs(imageRef: string, containerDir: string): Promise<string> {
+  async prepareRootfs(
+    imageRef: string,
+    containerDir: string,
+    opts: { volatile?: boolean } = {},
+  ): Promise<string> {
     const r = this.resolve(imageRef);
-    return mountRootfs(
-      this.snapshots,
-      { imageId: r.id, chainIds: r.layers.map((l) => l.chainId) },
-      containerDir,
-    );
+    const record: RootfsRecord = { imageId: r.id, chainIds: r.layers.map((l) => l.chainId) };
+    if (opts.volatile) record.volatile = true;
+    return mountRootfs(this.snapshots, record, containerDir);
   }
 
   /** Unmounts the rootfs; `remove` also deletes the container's changes. Safe to repeat. */

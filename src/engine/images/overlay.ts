@@ -39,13 +39,25 @@ export interface OverlaySpec {
   upper: string;
   work: string;
   target: string;
+  /**
+   * Skip every sync of the upper filesystem (mount option `volatile`): umount
+   * no longer flushes the whole host filesystem (1-12 ms saved). For
+   * containers whose changes are thrown away (`run --rm`): after a host
+   * crash their upperdir may be incomplete.
+   */
+  volatile?: boolean;
+}
+
+function optionString(spec: OverlaySpec, lower: string[]): string {
+  const base = `lowerdir=${lower.join(':')},upperdir=${spec.upper},workdir=${spec.work}`;
+  return spec.volatile ? `${base},volatile` : base;
 }
 
 /** Linux refuses mount data longer than one page. */
 export const MOUNT_DATA_LIMIT = 4095;
 
 export function overlayOptions(spec: OverlaySpec): string {
-  const opts = `lowerdir=${spec.lower.join(':')},upperdir=${spec.upper},workdir=${spec.work}`;
+  const opts = optionString(spec, spec.lower);
   if (opts.length > MOUNT_DATA_LIMIT) {
     throw new UnavailableError(`mounting overlay: ${spec.lower.length} layers exceed the mount option limit`);
   }
@@ -72,7 +84,7 @@ export async function mountOverlay(spec: OverlaySpec): Promise<void> {
   const addon = nativeMount();
   if (addon) {
     const lower = spec.lower.map((l) => (isAbsolute(l) ? l : join(spec.cwd, l)));
-    const opts = `lowerdir=${lower.join(':')},upperdir=${spec.upper},workdir=${spec.work}`;
+    const opts = optionString(spec, lower);
     if (opts.length <= MOUNT_DATA_LIMIT) {
       try {
         addon.mount('overlay', spec.target, 'overlay', 0, opts);

@@ -4,7 +4,7 @@
  * `<containerDir>/layers.json` records which snapshots, so diff, export and
  * commit work from the container directory alone.
  */
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { lstat, readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -16,6 +16,8 @@ export interface RootfsRecord {
   imageId: string;
   /** Chain ids, bottom layer first. */
   chainIds: string[];
+  /** Mounted with overlay's `volatile` option (see OverlaySpec). */
+  volatile?: boolean;
 }
 
 export interface Change {
@@ -63,7 +65,20 @@ export async function mountRootfs(
     mkdirSync(p.empty, { recursive: true });
     lower.push(p.empty);
   }
-  await mountOverlay({ cwd: snapshots.root, lower, upper: p.upper, work: p.work, target: p.rootfs });
+  if (record.volatile) {
+    // A volatile overlay leaves work/work/incompat/volatile behind, and the
+    // kernel refuses to mount that workdir again until it is gone.
+    const marker = join(p.work, 'work', 'incompat', 'volatile');
+    if (existsSync(marker)) rmSync(join(p.work, 'work'), { recursive: true, force: true });
+  }
+  await mountOverlay({
+    cwd: snapshots.root,
+    lower,
+    upper: p.upper,
+    work: p.work,
+    target: p.rootfs,
+    volatile: record.volatile === true,
+  });
   return p.rootfs;
 }
 
