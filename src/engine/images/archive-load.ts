@@ -144,6 +144,7 @@ export async function loadArchive(
   await mkdir(dir, { recursive: true });
   const loaded: string[] = [];
   let s: Spool | undefined;
+  let failed = false;
   try {
     s = await spool(tar, dir);
     const archive = s;
@@ -164,13 +165,13 @@ export async function loadArchive(
     }
     return { loaded };
   } catch (err) {
-    for (const r of s?.releases ?? []) r();
-    await rm(dir, { recursive: true, force: true });
-    await store.gc();
+    failed = true;
     throw err;
   } finally {
     for (const r of s?.releases ?? []) r();
     await rm(dir, { recursive: true, force: true });
+    // Blobs adopted for images that never got recorded.
+    if (failed) await store.gc();
   }
 }
 

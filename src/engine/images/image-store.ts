@@ -333,7 +333,10 @@ export class ImageStore {
   /** Keeps `keys` (digests, chain ids) from gc until the returned function is called. */
   lease(keys: string[]): () => void {
     for (const k of keys) this.leases.set(k, (this.leases.get(k) ?? 0) + 1);
+    let released = false;
     return () => {
+      if (released) return;
+      released = true;
       for (const k of keys) {
         const n = (this.leases.get(k) ?? 1) - 1;
         if (n <= 0) this.leases.delete(k);
