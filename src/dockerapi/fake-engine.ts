@@ -41,6 +41,8 @@ interface FakeContainer {
   files: Map<string, Buffer>;
   /** Called with the process when the container starts (attach before start). */
   onStart: Set<(proc: FakeProcess) => void>;
+  /** Waiters for condition=removed. */
+  onRemove: Set<(code: number) => void>;
   /** Resolved at the next exit; replaced by a fresh one then. */
   exit: { promise: Promise<number>; resolve: (code: number) => void };
 }
@@ -136,9 +138,13 @@ export class FakeEngine extends FakeObjects implements EngineApi {
       finishedAt: zeroTime,
       logs: [],
       proc: null,
-      files: new Map([['/etc/hostname', Buffer.from(`${id.slice(0, 12)}\n`)]]),
+      files: new Map([
+        ['/etc/hostname', Buffer.from(`${id.slice(0, 12)}\n`)],
+        ['/tmp/.keep', Buffer.alloc(0)],
+      ]),
       exit: deferred(),
       onStart: new Set(),
+      onRemove: new Set(),
     };
     this.containers.set(id, c);
     this.emitEvent('container', 'create', id, this.attrs(c));
@@ -159,6 +165,9 @@ export class FakeEngine extends FakeObjects implements EngineApi {
       throw new ConflictError(`container ${c.id} is already running`);
     const cmd = this.command(c);
     if (cmd[0]?.startsWith('/nonexist')) {
+      // Like dockerd: a failed start of an AutoRemove container removes it (the CLI waits for that).
+      c.exitCode = 127;
+      if (c.req.hostConfig?.AutoRemove) this.destroy(c, 127);
       throw new InvalidError(
         `failed to create shim task: OCI runtime create failed: exec: "${cmd[0]}": stat ${cmd[0]}: no such file or directory: unknown`,
       );
@@ -182,10 +191,7 @@ export class FakeEngine extends FakeObjects implements EngineApi {
       const exit = c.exit;
       c.exit = deferred();
       exit.resolve(code);
-      if (c.req.hostConfig?.AutoRemove) {
-        this.containers.delete(c.id);
-        this.emitEvent('container', 'destroy', c.id, this.attrs(c));
-      }
+      if (c.req.hostConfig?.AutoRemove) this.destroy(c, code);
     });
   }
   async stopContainer(ref: string, opts?: { signal?: string }) {
@@ -224,21 +230,39 @@ export class FakeEngine extends FakeObjects implements EngineApi {
       );
     }
     c.proc?.kill();
+    this.destroy(c, c.exitCode);
+  }
+
+  private destroy(c: FakeContainer, code: number): void {
     this.containers.delete(c.id);
     this.emitEvent('container', 'destroy', c.id, this.attrs(c));
+    for (const w of c.onRemove) w(code);
+    c.onRemove.clear();
   }
   async renameContainer(ref: string, newName: string) {
     this.find(ref).name = newName;
   }
   async waitContainer(ref: string, condition?: string, signal?: AbortSignal) {
     const c = this.find(ref);
-    if (condition !== 'next-exit' && !c.proc && c.status !== 'created') return { StatusCode: c.exitCode };
-    const aborted = new Promise<never>((_, reject) =>
-      signal?.addEventListener('abort', () => reject(new Error('context canceled'))),
-    );
-    aborted.catch(() => {});
-    const code = await Promise.race([c.exit.promise, aborted]);
-    return { StatusCode: code };
+    if (condition === 'not-running' || condition === undefined) {
+      if (!c.proc) return { StatusCode: c.exitCode };
+    }
+    let stop = () => {};
+    const done = new Promise<number>((resolve, reject) => {
+      const onAbort = () => reject(new Error('context canceled'));
+      signal?.addEventListener('abort', onAbort);
+      if (condition === 'removed') c.onRemove.add(resolve);
+      else void c.exit.promise.then(resolve);
+      stop = () => {
+        signal?.removeEventListener('abort', onAbort);
+        c.onRemove.delete(resolve);
+      };
+    });
+    try {
+      return { StatusCode: await done };
+    } finally {
+      stop();
+    }
   }
 
   private summary(c: FakeContainer): ContainerSummary {
@@ -431,6 +455,7 @@ export class FakeEngine extends FakeObjects implements EngineApi {
   }
   async statPath(ref: string, path: string): Promise<PathStat> {
     const c = this.find(ref);
+    path = path.length > 1 ? path.replace(/\/+$/, '') : path;
     const f = c.files.get(path);
     const isDir = !f && [...c.files.keys()].some((k) => k.startsWith(path.endsWith('/') ? path : `${path}/`));
     if (!f && !isDir && path !== '/')
@@ -439,7 +464,8 @@ export class FakeEngine extends FakeObjects implements EngineApi {
     return {
       name,
       size: f?.length ?? 4096,
-      mode: f ? 0o644 : 0x80000000 | 0o755,
+      // Go's os.FileMode dir bit is bit 31: add, since `|` in JS yields a negative int32.
+      mode: f ? 0o644 : 0x80000000 + 0o755,
       mtime: zeroTime,
       linkTarget: '',
     };

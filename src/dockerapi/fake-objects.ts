@@ -61,6 +61,11 @@ export class FakeObjects {
     }
   }
 
+  /** How many events() iterators are live: tests check that aborted streams let go. */
+  liveEventStreams(): number {
+    return this.eventListeners.size;
+  }
+
   emitEvent(
     Type: EngineEvent['Type'],
     Action: string,
@@ -149,7 +154,7 @@ export class FakeObjects {
   }
   async tagImage(ref: string, repo: string, tag?: string): Promise<void> {
     const i = this.findImage(ref);
-    i.tags.push(`${repo}:${tag || 'latest'}`);
+    i.tags.push(`${repo.replace(/^docker\.io\/library\//, '')}:${tag || 'latest'}`);
     this.emitEvent('image', 'tag', i.id, { name: `${repo}:${tag || 'latest'}` });
   }
   async removeImage(ref: string): Promise<ImageDeleteItem[]> {
