@@ -116,7 +116,7 @@ export class Firewall {
   }
 
   async removeNetwork(n: NatNetwork): Promise<void> {
-    await nftScript(
+    await this.inOrder(
       `removing nat for ${n.bridge}`,
       `${networkElements(this.table, 'delete', n).join('\n')}\n`,
     );
@@ -124,7 +124,7 @@ export class Firewall {
 
   async addPorts(ports: PortRule[]): Promise<void> {
     if (ports.length === 0) return;
-    await nftScript(
+    await this.inOrder(
       'publishing ports',
       `${ports.map((p) => portElement(this.table, 'add', p)).join('\n')}\n`,
     );
@@ -132,7 +132,7 @@ export class Firewall {
 
   async removePorts(ports: PortRule[]): Promise<void> {
     if (ports.length === 0) return;
-    await nftScript(
+    await this.inOrder(
       'unpublishing ports',
       `${ports.map((p) => portElement(this.table, 'delete', p)).join('\n')}\n`,
     );

@@ -32,6 +32,7 @@ import {
   ensureBridge,
   hostRouteSubnets,
   linkExists,
+  type VethPlan,
 } from './bridge.ts';
 import { endpointSettings, hostsFileFor, sweepOrphans } from './endpoints.ts';
 import { Firewall, type NatNetwork } from './firewall.ts';
@@ -120,6 +121,8 @@ export class NetworkManager {
   private refillTimer: NodeJS.Timeout | undefined;
   private readonly background = new Set<Promise<unknown>>();
   private closed = false;
+  /** Warm sandboxes being prepared (outside the lock). */
+  private warming = 0;
   private deferred: (() => Promise<unknown>)[] = [];
 
   constructor(o: NetworkManagerOptions) {
@@ -164,8 +167,8 @@ export class NetworkManager {
   }
 
   /** Recreates bridges and rules idempotently and re-adopts state; call once at start. */
-  init(): Promise<void> {
-    return this.locked(async () => {
+  async init(): Promise<void> {
+    await this.locked(async () => {
       await Promise.all([
         mkdir(this.opts.dataDir, { recursive: true }),
         mkdir(this.opts.runDir, { recursive: true }),
@@ -183,12 +186,12 @@ export class NetworkManager {
       await this.firewall.rebuild(this.natNetworks(), this.rt.ports);
       await this.save(true);
       for (const s of this.rt.sandboxes) await this.refreshHosts(s);
-      await this.refillLocked();
       this.log.info(
         { networks: this.networks.length, sandboxes: this.rt.sandboxes.length },
         'networks ready',
       );
     });
+    await this.refill();
   }
 
   private async ensureNetworkBridge(n: NetworkRecord): Promise<void> {
@@ -419,31 +422,44 @@ export class NetworkManager {
     if (this.refillTimer || this.closed || this.pool.length >= this.poolSize) return;
     this.refillTimer = setTimeout(() => {
       this.refillTimer = undefined;
-      this.track(this.locked(() => this.refillLocked()));
+      this.track(this.refill());
     }, this.opts.poolRefillDelayMs);
     this.refillTimer.unref();
   }
 
-  private async refillLocked(): Promise<void> {
-    const bridge = this.networks.find((n) => n.builtin && n.driver === 'bridge');
-    while (bridge && !this.closed && this.pool.length < this.poolSize) {
-      const id = `${poolPrefix}${randomBytes(16).toString('hex')}`;
-      const netns = `${this.opts.netnsPrefix}p${id.slice(poolPrefix.length, poolPrefix.length + 10)}`;
-      this.rt.sandboxes.push({
-        containerId: id,
-        netns,
-        netnsPath: netnsPathOf(netns),
-        mode: 'private',
-        hostname: '',
-        extraHosts: [],
+  /**
+   * Tops the warm pool up. Only the bookkeeping holds the lock; the kernel
+   * work (two `ip` processes per sandbox) runs outside it, so a container
+   * start or stop never waits behind a refill.
+   */
+  private async refill(): Promise<void> {
+    while (!this.closed && this.pool.length + this.warming < this.poolSize) {
+      const reserved = await this.locked(async () => {
+        const bridge = this.networks.find((n) => n.builtin && n.driver === 'bridge');
+        if (!bridge) return undefined;
+        const id = `${poolPrefix}${randomBytes(16).toString('hex')}`;
+        const netns = `${this.opts.netnsPrefix}p${id.slice(poolPrefix.length, poolPrefix.length + 10)}`;
+        this.rt.sandboxes.push({
+          containerId: id,
+          netns,
+          netnsPath: netnsPathOf(netns),
+          mode: 'private',
+          hostname: '',
+          extraHosts: [],
+        });
+        return { id, ...this.reserveEndpoint(id, bridge.id, { name: '' }) };
       });
+      if (!reserved) return;
+      this.warming++;
       try {
-        await this.connectLocked(id, bridge.id, { name: '' });
-        this.pool.push(id);
+        await this.applyEndpoint(reserved.net, reserved.plan);
+        this.pool.push(reserved.id);
       } catch (err) {
         this.log.warn({ err }, 'cannot prepare a warm network sandbox');
-        await this.releaseLocked(id);
+        await this.locked(() => this.releaseLocked(reserved.id));
         return;
+      } finally {
+        this.warming--;
       }
     }
   }
@@ -486,6 +502,24 @@ export class NetworkManager {
     ref: string,
     opts: ConnectOptions,
   ): Promise<EndpointSettings> {
+    const { rec, net, plan } = this.reserveEndpoint(containerId, ref, opts);
+    try {
+      await this.applyEndpoint(net, plan);
+    } catch (err) {
+      this.rt.endpoints = this.rt.endpoints.filter((e) => e !== rec);
+      throw err;
+    }
+    await this.refreshNetworkHosts(net.id, this.sandboxOf(containerId));
+    this.log.debug({ container: containerId, network: net.name, ip: rec.ip }, 'endpoint connected');
+    return endpointSettings(rec, net);
+  }
+
+  /** Validates, allocates the address and records the endpoint (no kernel work). */
+  private reserveEndpoint(
+    containerId: string,
+    ref: string,
+    opts: ConnectOptions,
+  ): { rec: EndpointRecord; net: NetworkRecord; plan: VethPlan } {
     const sb = this.sandboxOf(containerId);
     if (!sb) throw new NotFoundError(`no network sandbox for container ${containerId}`);
     const net = findNetwork(this.networks, ref);
@@ -499,8 +533,9 @@ export class NetworkManager {
     if (mine.some((e) => e.networkId === net.id)) {
       throw new ForbiddenError(`endpoint with name ${opts.name} already exists in network ${net.name}`);
     }
-    if (opts.macAddress && !isValidMac(opts.macAddress))
+    if (opts.macAddress && !isValidMac(opts.macAddress)) {
       throw new ConflictError(`invalid MAC address ${opts.macAddress}`);
+    }
     const used = new Set(this.rt.endpoints.filter((e) => e.networkId === net.id).map((e) => e.ip));
     const ip = allocateIp(net, used, opts.ipv4Address || undefined);
     const ifnames = new Set(mine.map((e) => e.ifname));
@@ -522,8 +557,8 @@ export class NetworkManager {
       hasDefaultRoute: !net.internal && !mine.some((e) => e.hasDefaultRoute),
       staticIp: Boolean(opts.ipv4Address),
     };
-    if (!linkExists(net.bridge)) await this.ensureNetworkBridge(net);
-    const plan = {
+    this.rt.endpoints.push(rec);
+    const plan: VethPlan = {
       hostIf: rec.hostIf,
       ifname,
       mac: rec.mac,
@@ -532,11 +567,13 @@ export class NetworkManager {
       ipCidr: `${ip}/${prefixLen}`,
       defaultGateway: rec.hasDefaultRoute ? rec.gateway : undefined,
     };
-    await attachVeth(plan, { createNetns: !netnsExists(sb.netns) });
-    this.rt.endpoints.push(rec);
-    await this.refreshNetworkHosts(net.id, sb);
-    this.log.debug({ container: containerId, network: net.name, ip }, 'endpoint connected');
-    return endpointSettings(rec, net);
+    return { rec, net, plan };
+  }
+
+  /** The kernel side of an endpoint: creates the netns in the same batch when it does not exist yet. */
+  private async applyEndpoint(net: NetworkRecord, plan: VethPlan): Promise<void> {
+    if (!linkExists(plan.bridge)) await this.ensureNetworkBridge(net);
+    await attachVeth(plan, { createNetns: !netnsExists(plan.netns) });
   }
 
   disconnect(containerId: string, ref: string): Promise<void> {
