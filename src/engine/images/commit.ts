@@ -9,7 +9,7 @@ import type { ImageStore } from './image-store.ts';
 import { packUpperdir } from './layer-tar.ts';
 import { type ImageConfig, MEDIA } from './oci.ts';
 import { referenceFor } from './reference.ts';
-import { readRootfsRecord, rootfsPaths } from './rootfs.ts';
+import { isRuntimePath, readRootfsRecord, rootfsPaths } from './rootfs.ts';
 
 export interface CommitOptions {
   repo?: string;
@@ -36,7 +36,7 @@ export async function commitRootfs(
   const parentConfig = await store.config(parent.id);
   const config = applyChanges(opts.config ?? parentConfig.config ?? {}, opts.changes ?? []);
   const tags = opts.repo ? [referenceFor(opts.repo, opts.tag || undefined)] : [];
-  const layer = await store.content.ingest(packUpperdir(rootfsPaths(containerDir).upper));
+  const layer = await store.content.ingest(packUpperdir(rootfsPaths(containerDir).upper, isRuntimePath));
   const created = new Date().toISOString();
   const next: ImageConfig = {
     ...parentConfig,

@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract, pack } from 'tar-stream';
 import { InvalidError, UnavailableError } from '../../lib/errors.ts';
-import { fromOverlay, type Headers, toOverlay } from './whiteouts.ts';
+import { cleanName, fromOverlay, type Headers, toOverlay } from './whiteouts.ts';
 
 /**
  * Passes bytes through, gunzipping them when they start with the gzip magic.
@@ -134,7 +134,7 @@ export async function unpackLayer(
  * Tars an overlay upperdir as a layer (whiteouts back to `.wh.` files,
  * opaque directories to `.wh..wh..opq`). The returned stream is a plain tar.
  */
-export function packUpperdir(upperdir: string): Readable {
+export function packUpperdir(upperdir: string, skip: (rel: string) => boolean = () => false): Readable {
   const tar = gnuTar(
     [
       '-c',
@@ -153,7 +153,7 @@ export function packUpperdir(upperdir: string): Readable {
   const ex = extract();
   const out = pack();
   ex.on('entry', (header, stream, next) => {
-    const converted = fromOverlay(header as Headers);
+    const converted = skip(cleanName(header.name)) ? [] : fromOverlay(header as Headers);
     const [first, ...rest] = converted;
     if (!first) {
       stream.on('end', next).resume();

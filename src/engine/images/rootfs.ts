@@ -111,24 +111,53 @@ async function existsIn(dirs: string[], rel: string): Promise<boolean> {
 }
 
 /** The container's changes against its image, from the upperdir, sorted by path. */
+/**
+ * Paths the runtime creates as mount points in the upperdir (bind-mounted
+ * files, /proc, /sys, /dev). Docker keeps them in an "init" layer, so they
+ * never show in `diff` nor land in a `commit`; we leave them out the same way.
+ */
+export const RUNTIME_PATHS: readonly string[] = [
+  'etc/hosts',
+  'etc/hostname',
+  'etc/resolv.conf',
+  '.dockerenv',
+  'dev',
+  'proc',
+  'sys',
+];
+
+/** True for a runtime path or anything under one (`rel` without a leading slash). */
+export function isRuntimePath(rel: string): boolean {
+  return RUNTIME_PATHS.some((p) => rel === p || rel.startsWith(`${p}/`));
+}
+
 export async function diffUpper(snapshots: Snapshots, containerDir: string): Promise<Change[]> {
   const record = await readRootfsRecord(containerDir);
   const lowers = record.chainIds.map((c) => snapshots.path(c)).reverse();
   const upper = rootfsPaths(containerDir).upper;
   const changes: Change[] = [];
-  const walk = async (rel: string, parentAdded: boolean): Promise<void> => {
+  const walk = async (rel: string, parentAdded: boolean): Promise<number> => {
     const entries = await readdir(join(upper, rel), { withFileTypes: true });
+    let reported = 0;
     for (const e of entries) {
       const childRel = rel === '' ? e.name : `${rel}/${e.name}`;
+      if (isRuntimePath(childRel)) continue;
+      reported++;
       const st = await lstat(join(upper, childRel));
       if (e.isCharacterDevice() && st.rdev === 0) {
         changes.push({ Path: `/${childRel}`, Kind: 2 });
         continue;
       }
       const added = parentAdded || !(await existsIn(lowers, childRel));
-      changes.push({ Path: `/${childRel}`, Kind: added ? 1 : 0 });
-      if (e.isDirectory()) await walk(childRel, added);
+      const change: Change = { Path: `/${childRel}`, Kind: added ? 1 : 0 };
+      changes.push(change);
+      // A directory copied up only because the runtime made a mount point in it is no change.
+      if (e.isDirectory() && (await walk(childRel, added)) === 0 && !added) {
+        changes.splice(changes.indexOf(change), 1);
+        reported--;
+      }
     }
+    return reported;
   };
   await walk('', false);
   return changes.sort((a, b) => (a.Path < b.Path ? -1 : a.Path > b.Path ? 1 : 0));
