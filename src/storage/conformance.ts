@@ -225,6 +225,41 @@ export function describeStoreConformance(
       assert.deepEqual(await events.rest(), []);
     });
 
+    test('progress notifications advance on a quiet prefix, in order with events', async () => {
+      const start = await store.currentRevision();
+      const progress: number[] = [];
+      const ac = new AbortController();
+      const events = readEvents(
+        store.watch({
+          prefix: `${p}quiet/`,
+          fromRevision: start,
+          signal: ac.signal,
+          onProgress: (r) => progress.push(r),
+        }),
+      );
+      // Progress is reported while the consumer waits for its next event.
+      const quiet = events.take(1);
+      let last = 0;
+      for (let i = 0; i < 5; i++) last = (await store.create(`${p}busy/${i}`, bytes('x'))).modRevision;
+      await until(
+        () => (progress.at(-1) ?? 0) >= last,
+        `progress to reach ${last} (got ${progress.join(',')})`,
+      );
+      const q = await store.create(`${p}quiet/1`, bytes('q'));
+      assert.equal((await quiet)[0]?.kv.modRevision, q.modRevision);
+      assert.ok(
+        progress.every((r) => r < q.modRevision),
+        'no progress past an undelivered event',
+      );
+      const waiting = events.take(1).catch(() => []);
+      const after = await store.create(`${p}busy/after`, bytes('x'));
+      await until(() => (progress.at(-1) ?? 0) >= after.modRevision, 'progress after the quiet event');
+      for (let i = 1; i < progress.length; i++)
+        assert.ok(progress[i]! > progress[i - 1]!, 'progress only grows');
+      ac.abort();
+      await waiting;
+    });
+
     test('compaction: old reads and watches get CompactedError, newer ones work', async () => {
       const first = await store.create(`${p}x`, bytes('1'));
       let kv = first;
@@ -340,6 +375,14 @@ export function describeStoreConformance(
       assert.ok(Math.max(...revisions) <= (await store.currentRevision()));
     });
   });
+}
+
+async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`waiting for ${what}: timed out`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 function assertAscending(events: readonly WatchEvent[]): void {

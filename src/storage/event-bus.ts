@@ -1,5 +1,6 @@
 import { UnavailableError } from '../lib/errors.ts';
 import { EventQueue } from './event-queue.ts';
+import { Progress } from './progress.ts';
 import { CompactedError, type WatchEvent, type WatchOptions } from './store.ts';
 
 /** Read access to a local backend's revision log, as the watch replay needs it. */
@@ -16,6 +17,7 @@ export interface EventLog {
 interface Subscription {
   prefix: string;
   queue: EventQueue;
+  progress: Progress;
 }
 
 const replayPage = 500;
@@ -42,10 +44,13 @@ export class EventBus {
 
   /** Hands committed events (in revision order) to the watchers whose prefix they match. */
   publish(events: readonly WatchEvent[]): void {
-    if (events.length === 0) return;
+    const last = events.at(-1);
+    if (last === undefined) return;
     for (const sub of this.#subs) {
       const mine = sub.prefix === '' ? events : events.filter((e) => e.kv.key.startsWith(sub.prefix));
-      if (mine.length > 0 && !sub.queue.push(mine)) this.#subs.delete(sub);
+      if (mine.length === 0) {
+        if (sub.progress.isWanted) sub.queue.pushProgress(last.kv.modRevision);
+      } else if (!sub.queue.push(mine)) this.#subs.delete(sub);
     }
   }
 
@@ -76,7 +81,11 @@ export class EventBus {
         compacted,
       );
     }
-    const sub: Subscription = { prefix, queue: new EventQueue(this.#capacity) };
+    const sub: Subscription = {
+      prefix,
+      queue: new EventQueue(this.#capacity),
+      progress: new Progress(options.onProgress, fromRevision),
+    };
     this.#subs.add(sub);
     const liveStart = this.#log.currentRevision();
     const onAbort = (): void => sub.queue.end();
@@ -91,9 +100,15 @@ export class EventBus {
         if (page.length < replayPage || last === undefined) break;
         after = last.kv.modRevision;
       }
+      // Caught up with the revision current at subscription time.
+      sub.progress.report(liveStart);
       for (;;) {
         const e = await sub.queue.next();
         if (e === undefined) return;
+        if (typeof e === 'number') {
+          sub.progress.report(e);
+          continue;
+        }
         if (e.kv.modRevision > fromRevision) yield e;
       }
     } finally {

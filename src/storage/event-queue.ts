@@ -8,7 +8,7 @@ import { type WatchEvent, WatchLaggedError } from './store.ts';
  */
 export class EventQueue {
   readonly #capacity: number;
-  #items: WatchEvent[] = [];
+  #items: Array<WatchEvent | number> = [];
   #head = 0;
   #error: unknown;
   #ended = false;
@@ -28,6 +28,19 @@ export class EventQueue {
     for (const e of events) this.#items.push(e);
     this.#notify();
     return true;
+  }
+
+  /**
+   * Queues a progress marker (a revision; see WatchOptions.onProgress) behind
+   * the events already queued. Consecutive markers collapse into the newest,
+   * so markers never take more than half the queue.
+   */
+  pushProgress(revision: number): void {
+    if (this.#ended) return;
+    if (this.#items.length > this.#head && typeof this.#items.at(-1) === 'number')
+      this.#items[this.#items.length - 1] = revision;
+    else this.#items.push(revision);
+    this.#notify();
   }
 
   /** Ends the queue with an error thrown to the reader after it drains nothing more. */
@@ -53,8 +66,11 @@ export class EventQueue {
     return this.#ended;
   }
 
-  /** Waits for the next event; undefined when the queue ended normally; throws its error otherwise. */
-  async next(): Promise<WatchEvent | undefined> {
+  /**
+   * Waits for the next event or progress marker; undefined when the queue
+   * ended normally; throws its error otherwise.
+   */
+  async next(): Promise<WatchEvent | number | undefined> {
     for (;;) {
       if (this.#head < this.#items.length) {
         const e = this.#items[this.#head++]!;

@@ -117,6 +117,13 @@ export interface WatchOptions {
   /** Exclusive: events with modRevision > fromRevision. */
   fromRevision: number;
   signal?: AbortSignal;
+  /**
+   * Progress notification (for Kubernetes watch bookmarks on quiet prefixes):
+   * called, between events, with a revision R such that every event under the
+   * prefix with modRevision <= R has already been yielded. Values only grow.
+   * It may be called from a writer's commit path, so it must be cheap and not throw.
+   */
+  onProgress?: (revision: number) => void;
 }
 
 /**

@@ -1,12 +1,14 @@
 import type { Etcd3 } from 'etcd3';
 import { UnavailableError } from '../../lib/errors.ts';
 import { EventQueue } from '../event-queue.ts';
+import { Progress } from '../progress.ts';
 import type { WatchEvent, WatchOptions } from '../store.ts';
 import { type EtcdWatchDeps, watchEtcd } from './watch.ts';
 
 interface Subscription {
   prefix: string;
   queue: EventQueue;
+  progress: Progress;
 }
 
 /**
@@ -56,7 +58,11 @@ export class EtcdWatchHub {
     if (signal?.aborted) return;
     await this.#start(fromRevision);
     if (this.#closed) throw new UnavailableError('watching: the store is closed');
-    const sub: Subscription = { prefix, queue: new EventQueue(this.#deps.capacity) };
+    const sub: Subscription = {
+      prefix,
+      queue: new EventQueue(this.#deps.capacity),
+      progress: new Progress(options.onProgress, fromRevision),
+    };
     this.#subs.add(sub);
     const known = this.#known;
     const onAbort = (): void => sub.queue.end();
@@ -71,9 +77,14 @@ export class EtcdWatchHub {
         }
       }
       const after = Math.max(fromRevision, known);
+      sub.progress.report(known);
       for (;;) {
         const e = await sub.queue.next();
         if (e === undefined) return;
+        if (typeof e === 'number') {
+          sub.progress.report(e);
+          continue;
+        }
         if (e.kv.modRevision > after) yield e;
       }
     } finally {
@@ -121,7 +132,9 @@ export class EtcdWatchHub {
       for await (const e of events) {
         this.#known = e.kv.modRevision;
         for (const sub of this.#subs) {
-          if (e.kv.key.startsWith(sub.prefix) && !sub.queue.push([e])) this.#subs.delete(sub);
+          if (!e.kv.key.startsWith(sub.prefix)) {
+            if (sub.progress.isWanted) sub.queue.pushProgress(e.kv.modRevision);
+          } else if (!sub.queue.push([e])) this.#subs.delete(sub);
         }
       }
     } catch (err) {

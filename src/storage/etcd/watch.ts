@@ -85,7 +85,7 @@ async function* run(client: Etcd3, options: WatchOptions, deps: EtcdWatchDeps): 
     for (;;) {
       const e = await queue.next();
       if (e === undefined) return;
-      yield e;
+      if (typeof e !== 'number') yield e;
     }
   } finally {
     signal?.removeEventListener('abort', onAbort);
