@@ -13,7 +13,7 @@
  * Files are rewritten in place (truncate + write): a container's bind mount
  * pins the inode, so a rename would never be seen inside.
  */
-import { writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
 
 export interface HostsPeer {
   ip: string;
@@ -57,7 +57,11 @@ export function renderHosts(opts: {
   return `${lines.join('\n')}\n`;
 }
 
-/** Rewrites the file in place, keeping its inode (see above). */
-export async function writeHostsInPlace(path: string, content: string): Promise<void> {
-  await writeFile(path, content, { flag: 'w' });
+/**
+ * Rewrites the file in place, keeping its inode (see above). Synchronous: a
+ * connect rewrites one small file per peer, and blocking writes of a few
+ * hundred bytes beat one thread-pool round trip each.
+ */
+export function writeHostsInPlace(path: string, content: string): void {
+  writeFileSync(path, content, { flag: 'w' });
 }

@@ -12,6 +12,10 @@
  *   ports, endpoints, IP leases and the netns, and is idempotent);
  * - every method is serialised on one internal lock; state is persisted
  *   before the method resolves.
+ *
+ * One class of ~700 lines on purpose: it is the single owner of the lock and
+ * the records, and splitting it would spread that ownership; everything pure
+ * lives beside it (networks.ts, endpoints.ts, ipam.ts, ports.ts, hosts.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
@@ -679,7 +683,7 @@ export class NetworkManager {
   private async refreshHosts(sb: SandboxRecord | undefined): Promise<void> {
     if (!sb?.hostsPath) return;
     try {
-      await writeHostsInPlace(sb.hostsPath, this.hostsFileFor(sb.containerId));
+      writeHostsInPlace(sb.hostsPath, this.hostsFileFor(sb.containerId));
     } catch (err) {
       this.log.warn({ container: sb.containerId, err }, 'cannot update hosts file');
     }
