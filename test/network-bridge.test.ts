@@ -168,6 +168,27 @@ test('outbound traffic is masqueraded; an internal network has no way out', asyn
   await mgr.remove(internalNet);
 });
 
+test('a sandbox that fails half way leaves nothing behind', async () => {
+  const id = `f${tag}${randomBytes(20).toString('hex')}`;
+  await assert.rejects(
+    mgr.createSandbox(id, {
+      mode: { type: 'private' },
+      networks: [
+        { network: netName, opts: { name: 'half' } },
+        { network: 'bridge', opts: { name: 'half', ipv4Address: '203.0.113.9' } },
+      ],
+    }),
+    /^InvalidError: invalid address 203\.0\.113\.9/,
+  );
+  await mgr.drain();
+  assert.equal(mgr.netnsPathOf(id), undefined);
+  assert.ok(!(await mgr.inspect(netName)).Containers[id]);
+  assert.deepEqual(
+    leftovers().netns.filter((n) => n.includes(id.slice(0, 12))),
+    [],
+  );
+});
+
 test('remove is refused while endpoints are attached', async () => {
   await assert.rejects(mgr.remove(netName), (e: Error) => {
     assert.ok(e instanceof ForbiddenError);
