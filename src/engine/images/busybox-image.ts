@@ -103,7 +103,7 @@ export async function buildBusyboxArchive(
       layers: [{ mediaType: MEDIA.ociLayer, digest: layerDigest, size: layer.length }],
       tags,
     });
-    const tmp = `${output}.tmp`;
+    const tmp = `${output}.tmp-${process.pid}`;
     await pipeline(await store.save(['busybox:latest', `busybox:${version}`]), createWriteStream(tmp));
     await rename(tmp, output);
     return { id, tags };

@@ -1,22 +1,33 @@
 /**
- * Docker's image list filters: dangling, label (key or key=value) and
- * reference (glob on the familiar name, with or without the tag).
+ * Docker's image filters: dangling, label / label! (key or key=value),
+ * reference (glob on the familiar name, with or without the tag) and, for
+ * prune, until (a Go duration like `24h` or a timestamp).
  */
-
+import { InvalidError } from '../../lib/errors.ts';
 import type { ImageRecord } from './metadata.ts';
 import type { ImageConfig } from './oci.ts';
 import { familiarReference } from './reference.ts';
 
-export function matchesFilters(r: ImageRecord, config: ImageConfig, f: Record<string, string[]>): boolean {
+function labelMatches(labels: Record<string, string>, filter: string): boolean {
+  const eq = filter.indexOf('=');
+  if (eq < 0) return filter in labels;
+  const k = filter.slice(0, eq);
+  return k in labels && labels[k] === filter.slice(eq + 1);
+}
+
+export function matchesFilters(
+  r: ImageRecord,
+  config: ImageConfig,
+  f: Record<string, string[]>,
+  now: number = Date.now(),
+): boolean {
   for (const v of f.dangling ?? []) {
     const want = v === 'true' || v === '1';
     if (want !== (r.tags.length === 0)) return false;
   }
   const labels = config.config?.Labels ?? {};
-  for (const l of f.label ?? []) {
-    const [k, val] = l.split('=', 2) as [string, string | undefined];
-    if (!(k in labels) || (val !== undefined && labels[k] !== val)) return false;
-  }
+  if (!(f.label ?? []).every((l) => labelMatches(labels, l))) return false;
+  if ((f['label!'] ?? []).some((l) => labelMatches(labels, l))) return false;
   const refs = f.reference ?? [];
   if (refs.length > 0) {
     const names = r.tags.map(familiarReference);
@@ -25,15 +36,32 @@ export function matchesFilters(r: ImageRecord, config: ImageConfig, f: Record<st
     );
     if (!hit) return false;
   }
+  const created = Date.parse(config.created ?? '') || 0;
+  for (const u of f.until ?? []) {
+    if (created >= untilTime(u, now)) return false;
+  }
   return true;
 }
 
+const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3 };
+
+/** `until` as epoch milliseconds: a Go duration before `now`, unix seconds, or an RFC 3339 time. */
+export function untilTime(value: string, now: number): number {
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
+  const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)];
+  if (parts.length > 0 && parts.map((p) => p[0]).join('') === value) {
+    return now - parts.reduce((ms, p) => ms + Number(p[1]) * (UNITS[p[2] as string] ?? 0), 0);
+  }
+  const t = Date.parse(value);
+  if (Number.isNaN(t))
+    throw new InvalidError(`invalid filter 'until=${value}': not a duration or a timestamp`);
+  return t;
+}
+
 function globMatch(pattern: string, s: string): boolean {
-  const re = new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '[^/]*')
-      .replace(/\?/g, '.')}$`,
-  );
-  return re.test(s);
+  const escaped = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${escaped}$`).test(s);
 }

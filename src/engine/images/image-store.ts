@@ -235,7 +235,8 @@ export class ImageStore {
     for (const r of this.meta.all()) {
       if (danglingOnly && r.tags.length > 0) continue;
       if ((await this.containersUsing(r.id)).length > 0) continue;
-      if (!matchesFilters(r, await this.configById(r.id), { label: filters.label ?? [] })) continue;
+      const { label = [], 'label!': notLabel = [], until = [] } = filters;
+      if (!matchesFilters(r, await this.configById(r.id), { label, 'label!': notLabel, until })) continue;
       doomed.push(r.id);
     }
     await this.meta.update((images) => {
