@@ -32,9 +32,12 @@ export function commonHeaders(): Record<string, string> {
 /** An HTTP status chosen by a handler on purpose (e.g. 304 for a no-op start). */
 export class HttpError extends Error {
   readonly status: number;
-  constructor(status: number, message: string) {
+  /** Send the message as text/plain instead of JSON (dockerd does so for too-old versions). */
+  readonly plain: boolean;
+  constructor(status: number, message: string, opts: { plain?: boolean } = {}) {
     super(message);
     this.status = status;
+    this.plain = opts.plain ?? false;
   }
 }
 
@@ -93,6 +96,15 @@ export function sendError(res: ServerResponse, err: unknown): void {
   }
   if (status === 304) {
     sendEmpty(res, 304);
+    return;
+  }
+  if (err instanceof HttpError && err.plain) {
+    const text = `${message}\n`;
+    res.writeHead(status, {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Content-Length': Buffer.byteLength(text),
+    });
+    res.end(text);
     return;
   }
   sendJson(res, status, { message });

@@ -78,6 +78,7 @@ export function splitVersion(pathname: string): { version: string; path: string 
     throw new HttpError(
       400,
       `client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`,
+      { plain: true },
     );
   }
   return { version, path: m[2] as string };

@@ -17,6 +17,7 @@ import { imageRoutes } from './images.ts';
 import { networkRoutes } from './networks.ts';
 import { commonHeaders, HttpError, sendError, statusOf, writeRawError } from './respond.ts';
 import { type Context, compileRoutes, matchRoute, splitVersion } from './router.ts';
+import { isHijacked } from './streams.ts';
 import { systemRoutes } from './system.ts';
 import { volumeRoutes } from './volumes.ts';
 
@@ -66,7 +67,10 @@ export function createDockerApiServer(opts: DockerApiServerOptions): DockerApiSe
           'request refused',
         );
       if (res) sendError(res, err);
-      else if (upgrade && !upgrade.socket.destroyed) writeRawError(upgrade.socket, err);
+      else if (upgrade && !upgrade.socket.destroyed) {
+        if (isHijacked(upgrade.socket)) upgrade.socket.end();
+        else writeRawError(upgrade.socket, err);
+      }
     };
     try {
       if (res) res.on('close', () => ac.abort());
@@ -98,7 +102,8 @@ export function createDockerApiServer(opts: DockerApiServerOptions): DockerApiSe
     }
   }
 
-  const server = createServer({ keepAlive: true }, (req, res) => {
+  // requestTimeout 0: image loads and cp uploads may stream for longer than Node's 5-minute default.
+  const server = createServer({ keepAlive: true, requestTimeout: 0 }, (req, res) => {
     for (const [k, v] of Object.entries(commonHeaders())) res.setHeader(k, v);
     void dispatch(req, res, null);
   });

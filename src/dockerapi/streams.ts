@@ -62,6 +62,13 @@ export async function readHijackBody(ctx: Context): Promise<{ body: Buffer; earl
   return { body: buf.subarray(0, length), early: buf.subarray(length) };
 }
 
+const accepted = new WeakSet<Socket>();
+
+/** True once the 101 went out on this socket: errors can no longer be sent as HTTP responses. */
+export function isHijacked(socket: Socket): boolean {
+  return accepted.has(socket);
+}
+
 export interface HijackedStream {
   /** Where output goes: the raw socket (upgrade) or the response body (old-style). */
   out: Writable;
@@ -73,6 +80,7 @@ export interface HijackedStream {
 export function acceptHijack(ctx: Context, contentType: string): HijackedStream {
   if (ctx.upgrade) {
     const { socket } = ctx.upgrade;
+    accepted.add(socket);
     socket.write(
       `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n` +
         Object.entries(commonHeaders())
