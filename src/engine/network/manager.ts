@@ -706,4 +706,4 @@ function nextTick(): Promise<void> {
 /** Placeholder container ids of warm sandboxes; never shown to callers. */
 const poolPrefix = 'pool-';
 
-type PortBindingList = { HostIp: string; HostPort: string }[];
+export type PortBindingList = { HostIp: string; HostPort: string }[];
