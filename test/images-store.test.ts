@@ -300,3 +300,29 @@ test('a tar that is not an image archive gets a clear error and leaves nothing b
   assert.deepEqual(await namesIn(store.content.ingestDir), []);
   assert.deepEqual((await store.list()).length, 1);
 });
+
+test('concurrent loads of one archive share the snapshot, and gc meanwhile removes nothing needed', async () => {
+  const { store, cleanup } = await scratchStore();
+  cleanups.push(cleanup);
+  const results = await Promise.all([
+    store.load(createReadStream(archive)),
+    store.load(createReadStream(archive)),
+    store.gc(),
+    store.load(createReadStream(archive)),
+  ]);
+  assert.deepEqual(results[0], results[1]);
+  assert.equal((await store.snapshots.list()).length, 1);
+  const img = await store.inspect('busybox');
+  const c = join(dir(store.root), 'c');
+  const rootfs = await store.prepareRootfs(img.Id, c);
+  try {
+    assert.match(await readFile(join(rootfs, 'etc/group'), 'utf8'), /^root:x:0:/);
+  } finally {
+    await store.releaseRootfs(c, { remove: true });
+  }
+  assert.equal((await store.gc()).blobs, 0);
+});
+
+function dir(storeRoot: string): string {
+  return join(storeRoot, '..');
+}
