@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,14 +31,15 @@ test('compaction deletes superseded rows; revision, data and compaction point su
   const a2 = await store.update('/k/a', b('a2'), a.modRevision); // 3
   await store.delete('/k/b'); // 4
   await store.create('/k/c', b('c1')); // 5
-  assert.deepEqual(rowIds(path), [1, 2, 3, 4, 5]);
 
   await store.compact(4);
+  await store.close();
   // 1 and 2 were superseded by rows at or below 4; the deletion at 4 stays for a watch from 3.
   assert.deepEqual(rowIds(path), [3, 4, 5]);
+  store = new SqliteStore({ path });
   await store.compact(5);
-  assert.deepEqual(rowIds(path), [3, 5]);
   await store.close();
+  assert.deepEqual(rowIds(path), [3, 5]);
 
   store = new SqliteStore({ path });
   try {
@@ -76,4 +78,31 @@ test('revisions continue after reopening a store whose keys were all deleted and
   } finally {
     await store.close();
   }
+});
+
+test('a second process cannot open a store in use', async () => {
+  const path = join(dir, 'exclusive.db');
+  const store = new SqliteStore({ path });
+  try {
+    await store.create('/x', b('1'));
+    const other = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { SqliteStore } from ${JSON.stringify(new URL('./store.ts', import.meta.url).href)};
+         try { new SqliteStore({ path: process.argv[1] }); console.log('opened'); }
+         catch (err) { console.log(err.name + ': ' + err.message); }`,
+        path,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.match(other.stdout, /UnavailableError: .*in use by another process/);
+    assert.equal(text((await store.get('/x'))?.value), '1');
+  } finally {
+    await store.close();
+  }
+  const reopened = new SqliteStore({ path });
+  assert.equal(await reopened.currentRevision(), 1);
+  await reopened.close();
 });

@@ -55,21 +55,29 @@ export const rowColumns =
  * Opens (creating if needed) the database file in WAL mode with
  * synchronous=FULL, so a commit has reached the disk when it returns. SQLite
  * replays or discards the WAL of a crashed writer here, before any read.
+ * The store keeps its revision in memory and so must be the only writer: the
+ * connection takes an exclusive lock, held until close (the kernel drops it
+ * if the process dies), and a second process opening the file fails.
  */
 export function openDatabase(path: string): DatabaseSync {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  let db: DatabaseSync;
+  let db: DatabaseSync | undefined;
   try {
     db = new DatabaseSync(path);
+    db.exec('PRAGMA busy_timeout = 1000');
+    db.exec('PRAGMA locking_mode = EXCLUSIVE');
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = FULL');
-    db.exec('PRAGMA busy_timeout = 5000');
     db.exec('PRAGMA cache_size = -32000');
+    // A write transaction takes the exclusive lock now rather than at the first write.
+    db.exec('BEGIN IMMEDIATE');
     db.exec(schema);
+    db.exec('COMMIT');
   } catch (err) {
-    throw new UnavailableError(`opening the sqlite datastore ${path}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    db?.close();
+    const message = (err as Error).message;
+    const reason = /locked|busy/i.test(message) ? 'in use by another process' : message;
+    throw new UnavailableError(`opening the sqlite datastore ${path}: ${reason}`, { cause: err });
   }
   const version = readMeta(db, 'schema_version');
   if (version === undefined) writeMeta(db, 'schema_version', schemaVersion);
