@@ -63,7 +63,7 @@ export function createDockerApiServer(opts: DockerApiServerOptions): DockerApiSe
       if (status >= 500) log.warn({ err, method: req.method, url: req.url }, 'request failed');
       else
         log.debug(
-          { method: req.method, url: req.url, status, msg: (err as Error).message },
+          { method: req.method, url: req.url, status, reason: (err as Error).message },
           'request refused',
         );
       if (res) sendError(res, err);
