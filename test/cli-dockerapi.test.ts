@@ -141,6 +141,15 @@ test('the same output as the docker CLI', async (t) => {
     ['start', 'nosuch'],
     ['stop', 'nosuch', 'web'],
     ['volume', 'rm', 'nosuch'],
+    ['volume', 'inspect', 'nosuch'],
+    ['image', 'inspect', 'nosuch'],
+    ['logs', 'nosuch'],
+    ['wait', 'nosuch'],
+    ['kill', 'nosuch'],
+    ['exec', 'web', 'sh', '-c', 'echo a; echo b >&2; exit 7'],
+    ['run', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3'],
+    ['run', '--rm', 'busybox', '/nonexist'],
+    ['run', '--rm', 'nosuchimg'],
     ['rm', 'nonexist'],
   ]) {
     await sameAsDocker(t, args);

@@ -74,19 +74,23 @@ export async function create(ctx: Context, args: string[], raw: Record<string, u
 }
 
 /** Starts a container, mapping a refusal to docker's 126/127/125 exit codes. */
-async function startOrExit(ctx: Context, id: string): Promise<number | undefined> {
+async function startOrExit(ctx: Context, id: string, verb: string): Promise<number | undefined> {
   try {
     await ctx.client.call('POST', `/containers/${id}/start`);
     return undefined;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    ctx.stderr.write(`drover: Error response from daemon: ${message}\n`);
+    ctx.stderr.write(
+      `drover: Error response from daemon: ${message}\n\nRun 'drover ${verb} --help' for more information\n`,
+    );
     return startErrorExitCode(message);
   }
 }
 
 interface AttachPlan {
   id: string;
+  /** For the help hint of a start failure. */
+  verb: 'run' | 'start';
   tty: boolean;
   stdin: boolean;
   condition?: 'next-exit' | 'removed';
@@ -102,7 +106,7 @@ async function attachStartAndWait(ctx: Context, plan: AttachPlan, start: boolean
   });
   await wait;
   if (start) {
-    const failed = await startOrExit(ctx, plan.id);
+    const failed = await startOrExit(ctx, plan.id, plan.verb);
     if (failed !== undefined) {
       session.socket.destroy();
       (await wait).destroy();
@@ -127,7 +131,7 @@ export async function run(ctx: Context, args: string[], raw: Record<string, unkn
   const { image, body } = bodyFor('run', ctx, args, opts);
   const id = await createContainer(ctx, image, body, opts.name);
   if (opts.detach) {
-    const failed = await startOrExit(ctx, id);
+    const failed = await startOrExit(ctx, id, 'run');
     if (failed !== undefined) return failed;
     ctx.stdout.write(`${id}\n`);
     return exitCodes.ok;
@@ -136,6 +140,7 @@ export async function run(ctx: Context, args: string[], raw: Record<string, unkn
     ctx,
     {
       id,
+      verb: 'run',
       tty: opts.tty === true,
       stdin: opts.interactive === true,
       condition: opts.rm ? 'removed' : 'next-exit',
@@ -159,7 +164,7 @@ export async function start(ctx: Context, args: string[], raw: Record<string, un
     const stdin = opts.interactive === true && info.Config.OpenStdin === true;
     return attachStartAndWait(
       ctx,
-      { id: info.Id, tty: info.Config.Tty === true, stdin, condition: 'next-exit' },
+      { id: info.Id, verb: 'start', tty: info.Config.Tty === true, stdin, condition: 'next-exit' },
       true,
     );
   }
@@ -187,5 +192,5 @@ export async function attach(ctx: Context, args: string[], raw: Record<string, u
     throw new ConflictError('You cannot attach to a stopped container, start it first');
   if (info.State.Paused) throw new ConflictError('You cannot attach to a paused container, unpause it first');
   const stdin = opts.stdin !== false && info.Config.OpenStdin === true;
-  return attachStartAndWait(ctx, { id: info.Id, tty: info.Config.Tty === true, stdin }, false);
+  return attachStartAndWait(ctx, { id: info.Id, verb: 'start', tty: info.Config.Tty === true, stdin }, false);
 }

@@ -32,7 +32,7 @@ export function normalizeRepo(repo: string): string {
 export async function consumeProgress(res: Readable, onMessage: (m: ProgressMessage) => void): Promise<void> {
   for await (const m of jsonLines<ProgressMessage>(res)) {
     if (m.error || m.errorDetail)
-      throw daemonError(500, m.errorDetail?.message ?? m.error ?? 'unknown error');
+      throw daemonError(500, m.errorDetail?.message ?? m.error ?? 'unknown error', true);
     onMessage(m);
   }
 }

@@ -19,9 +19,12 @@ export const defaultSocket = '/run/drover/docker.sock';
 export class DaemonReply {
   readonly status: number;
   readonly message: string;
-  constructor(status: number, message: string) {
+  /** Reported inside a 200 stream (pull, load, build): docker prints it without "Error response from daemon". */
+  readonly inStream: boolean;
+  constructor(status: number, message: string, inStream = false) {
     this.status = status;
     this.message = message;
+    this.inStream = inStream;
   }
 }
 
@@ -73,8 +76,8 @@ export function buildQuery(query: Query | undefined): string {
 }
 
 /** Maps an HTTP status to the lib error class, as the Go client maps it to an error kind. */
-export function daemonError(status: number, message: string): DroverError {
-  const cause = new DaemonReply(status, message);
+export function daemonError(status: number, message: string, inStream = false): DroverError {
+  const cause = new DaemonReply(status, message, inStream);
   if (status === 400) return new InvalidError(message, { cause });
   if (status === 401) return new UnauthorizedError(message, { cause });
   if (status === 403) return new ForbiddenError(message, { cause });

@@ -54,19 +54,20 @@ export function reportError(
   err: unknown,
   opts: { stderr: NodeJS.WritableStream; style: ErrorStyle; command: string },
 ): number {
-  const prefix = opts.style === 'run' ? 'drover: ' : '';
+  const run = opts.style === 'run';
+  const hint = run ? `\n\nRun '${opts.command} --help' for more information` : '';
   if (isDaemonError(err)) {
-    const hint = opts.style === 'run' ? `\n\nRun '${opts.command} --help' for more information` : '';
-    opts.stderr.write(`${prefix}Error response from daemon: ${err.message}${hint}\n`);
-    return opts.style === 'run' ? exitCodes.daemon : 1;
+    const text = err.cause.inStream ? err.message : `Error response from daemon: ${err.message}`;
+    opts.stderr.write(`${run ? 'drover: ' : ''}${text}${hint}\n`);
+    return run ? exitCodes.daemon : 1;
   }
   if (err instanceof InvalidError) {
     opts.stderr.write(`drover: ${err.message}\nSee '${opts.command} --help'.\n`);
-    return opts.style === 'run' ? exitCodes.daemon : exitCodes.usage;
+    return run ? exitCodes.daemon : exitCodes.usage;
   }
   if (err instanceof UnavailableError) {
-    opts.stderr.write(`${prefix}${err.message}\n`);
-    return opts.style === 'run' ? exitCodes.daemon : 1;
+    opts.stderr.write(`${run ? 'drover: ' : ''}${err.message}${hint}\n`);
+    return run ? exitCodes.daemon : 1;
   }
   opts.stderr.write(`drover: ${describeError(err)}\n`);
   return opts.style === 'run' ? exitCodes.daemon : 1;
