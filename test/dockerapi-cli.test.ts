@@ -235,3 +235,41 @@ test('inspect of an unknown object walks every kind and fails cleanly', async ()
   assert.match(r.stderr, /No such object: nosuch/);
   assert.equal(engine.liveEventStreams(), 0);
 });
+
+const hasScript = await new Promise<boolean>((resolve) =>
+  execFile('script', ['--version'], (err) => resolve(!err)),
+);
+
+/** Runs a docker command inside a pseudo-terminal of 30x90 (util-linux script). */
+function dockerInPty(args: string, input = ''): Promise<Result> {
+  const cmd = `stty rows 30 cols 90; ${DOCKER} -H unix://${join(dir, 'docker.sock')} ${args}`;
+  return new Promise((resolve) => {
+    const child = execFile(
+      'script',
+      ['-qec', cmd, '/dev/null'],
+      { env: { PATH: process.env.PATH ?? '', DOCKER_CONFIG: join(dir, 'config') }, timeout: 20_000 },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    );
+    child.stdin?.end(input);
+  });
+}
+
+test('run -it and exec -it: raw TTY stream, resize, exit code', {
+  skip: !hasScript && 'no script(1)',
+}, async () => {
+  const r = await dockerInPty("run -it --rm --name ttyc busybox sh -c 'sleep 20; echo tty-out; exit 5'");
+  assert.equal(r.code, 5, r.stderr);
+  assert.equal(r.stdout, 'tty-out\r\n');
+  assert.ok(
+    engine.resizes.some((x) => x.rows === 30 && x.cols === 90),
+    JSON.stringify(engine.resizes),
+  );
+  await ok(['run', '-d', '--name', 'ttyx', 'busybox', 'sleep']);
+  const before = engine.resizes.length;
+  const e = await dockerInPty("exec -it ttyx sh -c 'sleep 20; echo exec-tty; exit 6'");
+  assert.equal(e.code, 6, e.stderr);
+  assert.equal(e.stdout, 'exec-tty\r\n');
+  assert.ok(engine.resizes.slice(before).some((x) => x.rows === 30 && x.cols === 90));
+  await ok(['rm', '-f', 'ttyx']);
+});

@@ -83,6 +83,8 @@ function session(proc: FakeProcess, tty: boolean, stdin: boolean, onEnd: Promise
 export class FakeEngine extends FakeObjects implements EngineApi {
   private readonly containers = new Map<string, FakeContainer>();
   private readonly execs = new Map<string, FakeExec>();
+  /** Every resize request, for tests: container or exec id, rows, cols. */
+  readonly resizes: { id: string; rows: number; cols: number }[] = [];
   private seq = 0;
 
   async info() {
@@ -414,8 +416,8 @@ export class FakeEngine extends FakeObjects implements EngineApi {
       },
     } satisfies StdioSession;
   }
-  async resizeContainer(ref: string) {
-    this.find(ref);
+  async resizeContainer(ref: string, rows: number, cols: number) {
+    this.resizes.push({ id: this.find(ref).id, rows, cols });
   }
   async topContainer(ref: string) {
     const c = this.find(ref);
@@ -523,8 +525,8 @@ export class FakeEngine extends FakeObjects implements EngineApi {
     if (!e.req.AttachStdin) proc.stdin.end();
     return { ...s, exitCode: done };
   }
-  async resizeExec(execId: string) {
-    this.findExec(execId);
+  async resizeExec(execId: string, rows: number, cols: number) {
+    this.resizes.push({ id: this.findExec(execId).id, rows, cols });
   }
   async inspectExec(execId: string): Promise<ExecInspect> {
     const e = this.findExec(execId);

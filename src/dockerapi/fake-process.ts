@@ -5,7 +5,7 @@
  *
  * Commands: `echo WORDS` (a trailing `>&2` writes to stderr), `exit N`,
  * `true`, `false`, `cat` (stdin to stdout until EOF), `sleep` or `sleep N`
- * (sleep N waits N*10 ms; plain sleep waits until killed), `sh -c "a; b; c"`.
+ * (sleep N waits N*10 ms, so tests can outlast a resize; plain sleep waits until killed), `sh -c "a; b; c"`.
  * Anything else runs until killed.
  */
 import { EventEmitter } from 'node:events';
