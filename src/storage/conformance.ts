@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { AlreadyExistsError, ConflictError, NotFoundError } from '../lib/errors.ts';
+import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError } from '../lib/errors.ts';
 import { CompactedError, type KeyValue, type Store, type WatchEvent, WatchLaggedError } from './store.ts';
 import { collectEvents, readEvents } from './watch-reader.ts';
 
@@ -61,6 +61,14 @@ export function describeStoreConformance(
       const again = await store.create(`${p}a`, bytes('three'));
       assert.equal(again.version, 1);
       assert.equal(again.createRevision, again.modRevision);
+    });
+
+    test('reads beyond the current revision are invalid', async () => {
+      const kv = await store.create(`${p}a`, bytes('1'));
+      const future = (await store.currentRevision()) + 1000;
+      await assert.rejects(store.list({ prefix: p, revision: future }), InvalidError);
+      await assert.rejects(store.get(`${p}a`, { revision: future }), InvalidError);
+      assert.equal(text(await store.get(`${p}a`, { revision: kv.modRevision })), '1');
     });
 
     test('compare-and-swap conflicts', async () => {
