@@ -229,6 +229,19 @@ test('cp both ways, stats --no-stream, top, diff, port', async () => {
   await ok(['rm', '-f', 'cpc']);
 });
 
+test('system df and the prunes', async () => {
+  assert.match(await ok(['system', 'df']), /TYPE\s+TOTAL\s+ACTIVE/);
+  await ok(['run', '-d', '--name', 'prunable', 'busybox', 'true']);
+  assert.equal((await ok(['wait', 'prunable'])).trim(), '0');
+  const id = (await ok(['inspect', '-f', '{{.Id}}', 'prunable'])).trim();
+  assert.match(await ok(['container', 'prune', '-f']), new RegExp(id));
+  assert.match(await ok(['image', 'prune', '-f']), /Total reclaimed space: 0B/);
+  await ok(['network', 'prune', '-f']);
+  await ok(['volume', 'create', 'drv-prune-vol']);
+  assert.match(await ok(['volume', 'prune', '-f']), /drv-prune-vol/);
+  assert.match(await ok(['system', 'prune', '-f']), /Total reclaimed space/);
+});
+
 test('inspect of an unknown object walks every kind and fails cleanly', async () => {
   const r = await docker(['inspect', 'nosuch']);
   assert.equal(r.code, 1);

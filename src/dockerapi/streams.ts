@@ -63,6 +63,7 @@ export async function readHijackBody(ctx: Context): Promise<{ body: Buffer; earl
 }
 
 const accepted = new WeakSet<Socket>();
+const HALF_OPEN_GRACE_MS = 10_000;
 
 /** True once the 101 went out on this socket: errors can no longer be sent as HTTP responses. */
 export function isHijacked(socket: Socket): boolean {
@@ -154,5 +155,13 @@ export async function relaySession(
     out.off('close', onGone);
     session.close();
     if (!out.destroyed) out.end();
+    // dockerd closes the whole connection when the stream ends. Destroying at once could
+    // turn our FIN into a RST and lose output the client has not read yet, so give the
+    // client a while to close its side (the CLI does at once).
+    if (socket && !socket.destroyed) {
+      const timer = setTimeout(() => socket.destroy(), HALF_OPEN_GRACE_MS);
+      timer.unref();
+      socket.once('close', () => clearTimeout(timer));
+    }
   }
 }

@@ -58,6 +58,11 @@ async function auth(ctx: Context): Promise<void> {
   sendJson(ctx.res!, 200, { IdentityToken: '', Status: 'Login Succeeded' });
 }
 
+async function buildPrune(ctx: Context): Promise<void> {
+  // No build cache yet; `docker system prune` calls this after the other prunes.
+  sendJson(ctx.res!, 200, { CachesDeleted: null, SpaceReclaimed: 0 });
+}
+
 async function plugin(ctx: Context): Promise<void> {
   throw new NotFoundError(`plugin "${param(ctx, 'name')}" not found`);
 }
@@ -71,4 +76,5 @@ export const systemRoutes: Route[] = [
   { method: 'GET', path: '/events', handler: events },
   { method: 'POST', path: '/auth', handler: auth },
   { method: 'GET', path: '/plugins/{name*}/json', handler: plugin },
+  { method: 'POST', path: '/build/prune', handler: buildPrune },
 ];
