@@ -109,7 +109,7 @@ export function readRevision(db: DatabaseSync): number {
   return row?.seq ?? 0;
 }
 
-export function toKeyValue(r: Row): KeyValue {
+export function toKeyValue(r: Pick<Row, 'id' | 'name' | 'create_revision' | 'version' | 'value'>): KeyValue {
   return {
     key: r.name,
     value: r.value,

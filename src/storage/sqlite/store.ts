@@ -79,7 +79,7 @@ export class SqliteStore implements Store {
     const rev = this.#readRevision(options.revision, `reading ${key}`);
     const row = this.#stmt(
       'get',
-      `SELECT ${rowColumns} FROM kv WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1`,
+      `SELECT id, name, deleted, create_revision, version, value FROM kv WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1`,
     ).get(key, rev) as Row | undefined;
     return row === undefined || row.deleted ? undefined : toKeyValue(row);
   }
@@ -89,15 +89,28 @@ export class SqliteStore implements Store {
     const rev = this.#readRevision(options.revision, `listing ${prefix}`);
     const end = prefixEnd(prefix);
     const max = limit !== undefined && limit > 0 ? limit : -1;
-    const sql = `SELECT ${rowColumns} FROM kv AS k
+    // Only what a KeyValue needs (old_value would be copied out for nothing),
+    // as arrays: building 10,000 row objects costs more than the query.
+    const sql = `SELECT k.name, k.value, k.create_revision, k.id, k.version FROM kv AS k
       WHERE k.name >= ? AND k.name > ? ${end ? 'AND k.name < ?' : ''} AND k.id <= ? AND k.deleted = 0
         AND NOT EXISTS (SELECT 1 FROM kv AS n WHERE n.name = k.name AND n.id > k.id AND n.id <= ?)
       ORDER BY k.name LIMIT ?`;
     const params = [prefix, continueKey ?? '', ...(end ? [end] : []), rev, rev, max < 0 ? -1 : max + 1];
-    const rows = this.#stmt(`list${end ? '-end' : ''}`, sql).all(...params) as unknown as Row[];
+    const stmt = this.#stmt(`list${end ? '-end' : ''}`, sql);
+    stmt.setReturnArrays(true);
+    const rows = stmt.all(...params) as unknown as Array<[string, Uint8Array, number, number, number]>;
     const more = max >= 0 && rows.length > max;
     if (more) rows.pop();
-    return { items: rows.map(toKeyValue), revision: rev, more };
+    const items = rows.map(
+      ([key, value, createRevision, modRevision, version]): KeyValue => ({
+        key,
+        value,
+        createRevision,
+        modRevision,
+        version,
+      }),
+    );
+    return { items, revision: rev, more };
   }
 
   async count(prefix: string): Promise<number> {
