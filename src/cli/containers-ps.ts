@@ -31,7 +31,7 @@ export interface PsOptions {
 export function psRow(
   c: ContainerSummary,
   opts: { noTrunc?: boolean; now?: number },
-): Record<string, string> {
+): Record<string, string | null> {
   const now = opts.now ?? Date.now();
   const names = (c.Names ?? []).map((n) => n.replace(/^\//, '')).filter((n) => !n.includes('/'));
   const command = opts.noTrunc ? c.Command : ellipsis(c.Command ?? '', 20);
@@ -53,6 +53,8 @@ export function psRow(
     Networks: Object.keys(c.NetworkSettings?.Networks ?? {})
       .sort()
       .join(','),
+    // docker's formatter has it (always null against a 1.41 daemon); kept so --format json matches.
+    Platform: null,
     Ports: formatPorts(c.Ports),
     RunningFor: `${humanDuration(now - c.Created * 1000)} ago`,
     Size: size,

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { alignColumns, ellipsis, formatRows, formatValue, goTime, shortId } from './formatting.ts';
-import { goString } from './go-template.ts';
+import {
+  alignColumns,
+  ellipsis,
+  formatRows,
+  formatValue,
+  goTime,
+  goTimeRfc3339,
+  shortId,
+} from './formatting.ts';
+import { goJson, goString } from './go-template.ts';
 
 const row = { ID: 'fabd4383158a', Names: 'ttyc', State: 'running', Labels: { a: 'b' }, Ports: [80, 81] };
 const spec = { defaultFormat: 'table {{.ID}}\t{{.Names}}', headers: { ID: 'CONTAINER ID' } };
@@ -53,6 +61,9 @@ test('small helpers', () => {
   assert.equal(ellipsis('httpd -f -p 80 -h /var/www', 20), 'httpd -f -p 80 -h /…');
   assert.equal(ellipsis('short', 20), 'short');
   assert.equal(goTime(1795431517), '2026-11-23 10:58:37 +0000 UTC');
+  assert.equal(goTimeRfc3339('2026-11-23T16:36:18.720000000Z'), '2026-11-23 16:36:18.72 +0000 UTC');
+  assert.equal(goTimeRfc3339('2026-11-23T16:36:18Z'), '2026-11-23 16:36:18 +0000 UTC');
+  assert.equal(goJson({ d: '<none> & >' }), '{"d":"\\u003cnone\\u003e \\u0026 \\u003e"}');
   assert.equal(goString(null), '<nil>');
   assert.equal(goString({ b: 1, a: [true] }), 'map[a:[true] b:1]');
 });

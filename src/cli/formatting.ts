@@ -1,4 +1,4 @@
-import { compileTemplate } from './go-template.ts';
+import { compileTemplate, goJson } from './go-template.ts';
 
 /**
  * Output as docker prints it: tables aligned like Go's tabwriter (min width
@@ -67,7 +67,7 @@ export function ellipsis(text: string, max: number): string {
 
 /** JSON the way `docker inspect` prints it: a 4-space-indented array. */
 export function inspectJson(values: unknown[]): string {
-  return `${JSON.stringify(values, null, 4)}\n`;
+  return `${goJson(values, 4)}\n`;
 }
 
 /** Go's time.Time String() for unix seconds: "2026-11-23 11:03:39 +0000 UTC". */
@@ -76,4 +76,16 @@ export function goTime(unixSeconds: number): string {
     .toISOString()
     .replace('T', ' ')
     .replace(/\.\d+Z$/, '')} +0000 UTC`;
+}
+
+/** Go's time.Time String() for an RFC 3339 timestamp, keeping its fraction: "2026-11-23 16:36:18.72 +0000 UTC". */
+export function goTimeRfc3339(text: string): string {
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) return text;
+  const fraction = (/\.(\d+)/.exec(text)?.[1] ?? '').slice(0, 9).replace(/0+$/, '');
+  const seconds = new Date(Math.floor(ms / 1000) * 1000)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, '');
+  return `${seconds}${fraction ? `.${fraction}` : ''} +0000 UTC`;
 }

@@ -119,8 +119,18 @@ function truthy(v: unknown): boolean {
   return Boolean(v);
 }
 
+/** JSON as Go's encoding/json writes it: <, > and & escaped as \u003c, \u003e, \u0026. */
+export function goJson(v: unknown, indent?: number): string {
+  return JSON.stringify(v ?? null, null, indent)
+    .replaceAll('<', '\\u003c')
+    .replaceAll('>', '\\u003e')
+    .replaceAll('&', '\\u0026')
+    .replaceAll('\u2028', '\\u2028')
+    .replaceAll('\u2029', '\\u2029');
+}
+
 const functions: Record<string, (...args: unknown[]) => unknown> = {
-  json: (v) => JSON.stringify(v ?? null),
+  json: (v) => goJson(v),
   join: (list, sep) => (Array.isArray(list) ? list.map(goString).join(String(sep ?? '')) : goString(list)),
   index: (v, ...keys) =>
     keys.reduce(

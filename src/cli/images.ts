@@ -89,6 +89,7 @@ export function imageRows(
         SharedSize: img.SharedSize >= 0 ? humanSize(img.SharedSize) : 'N/A',
         Size: humanSize(img.Size),
         Tag: tag ?? '<none>',
+        UniqueSize: 'N/A',
         VirtualSize: humanSize(img.VirtualSize ?? img.Size, 4),
       };
     });

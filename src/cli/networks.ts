@@ -1,7 +1,7 @@
 import type { NetworkCreateRequest, NetworkInspect } from '../engine/types.ts';
 import type { Context } from './docker/invoke.ts';
 import { encodeFilters } from './filters.ts';
-import { formatRows, goTime, shortId, type TableSpec } from './formatting.ts';
+import { formatRows, goTimeRfc3339, shortId, type TableSpec } from './formatting.ts';
 
 function keyValues(entries: string[] | undefined): Record<string, string> {
   return Object.fromEntries(
@@ -44,7 +44,7 @@ export async function create(ctx: Context, args: string[], opts: Record<string, 
 
 export const networksTable: TableSpec = {
   defaultFormat: 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}',
-  headers: { ID: 'NETWORK ID', IPv6: 'IPV6' },
+  headers: { ID: 'NETWORK ID', IPv4: 'IPV4', IPv6: 'IPV6' },
 };
 
 export async function ls(ctx: Context, _args: string[], opts: Record<string, unknown>): Promise<number> {
@@ -57,16 +57,17 @@ export async function ls(ctx: Context, _args: string[], opts: Record<string, unk
     return 0;
   }
   const rows = list.map((n) => ({
-    ID: noTrunc ? n.Id : shortId(n.Id),
-    Name: n.Name,
+    CreatedAt: n.Created ? goTimeRfc3339(n.Created) : '',
     Driver: n.Driver,
-    Scope: n.Scope,
+    ID: noTrunc ? n.Id : shortId(n.Id),
+    IPv4: String((n as { EnableIPv4?: boolean }).EnableIPv4 ?? false),
     IPv6: String(n.EnableIPv6),
     Internal: String(n.Internal),
     Labels: Object.entries(n.Labels ?? {})
       .map(([k, v]) => `${k}=${v}`)
       .join(','),
-    CreatedAt: n.Created ? goTime(Date.parse(n.Created) / 1000) : '',
+    Name: n.Name,
+    Scope: n.Scope,
   }));
   ctx.stdout.write(formatRows(rows, opts.format as string | undefined, networksTable));
   return 0;
