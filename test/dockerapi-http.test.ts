@@ -194,6 +194,13 @@ const errorCases = [
     message: /invalid filter/,
   },
   {
+    name: 'bad escape',
+    method: 'GET',
+    path: '/containers/%E0%A4%A/json',
+    status: 400,
+    message: /invalid escape/,
+  },
+  {
     name: 'bad boolean',
     method: 'GET',
     path: '/containers/json?all=maybe',

@@ -97,7 +97,12 @@ export function matchRoute(routes: CompiledRoute[], method: string, path: string
       if (!hit) continue;
       const params: Record<string, string> = {};
       r.names.forEach((n, i) => {
-        params[n] = decodeURIComponent(hit[i + 1] ?? '');
+        const raw = hit[i + 1] ?? '';
+        try {
+          params[n] = decodeURIComponent(raw);
+        } catch (err) {
+          throw new InvalidError(`invalid escape in path parameter ${n}: ${raw}`, { cause: err });
+        }
       });
       return { kind: 'found', route: r, params };
     }

@@ -103,7 +103,9 @@ export function createDockerApiServer(opts: DockerApiServerOptions): DockerApiSe
   }
 
   // requestTimeout 0: image loads and cp uploads may stream for longer than Node's 5-minute default.
-  const server = createServer({ keepAlive: true, requestTimeout: 0 }, (req, res) => {
+  // keepAliveTimeout 0: like dockerd, never drop idle keep-alive connections; docker-py and
+  // compose pool them, and a close racing their next request surfaces as a client error.
+  const server = createServer({ keepAlive: true, requestTimeout: 0, keepAliveTimeout: 0 }, (req, res) => {
     for (const [k, v] of Object.entries(commonHeaders())) res.setHeader(k, v);
     void dispatch(req, res, null);
   });
