@@ -117,6 +117,24 @@ test('socket is mode 0660 and a stale socket file is replaced', async () => {
   await assert.rejects(other.listen(sock), /already serving/);
 });
 
+test('one server listens on a unix socket and TCP at once', async () => {
+  const second = createDockerApiServer({ engine });
+  const path = join(dir, 'second.sock');
+  await second.listen(path);
+  await second.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    const port = second.port();
+    assert.ok(port);
+    const res = await fetch(`http://127.0.0.1:${port}/v1.41/version`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('api-version'), '1.41');
+    assert.equal(((await res.json()) as { ApiVersion: string }).ApiVersion, '1.41');
+  } finally {
+    await second.close();
+  }
+  await assert.rejects(stat(path), /ENOENT/);
+});
+
 test('HEAD and GET /_ping carry Docker headers', async () => {
   const head = await call('HEAD', '/_ping');
   assert.equal(head.status, 200);

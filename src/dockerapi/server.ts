@@ -4,7 +4,7 @@
  * client that goes away; every response carries Docker's common headers.
  */
 import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import type { EngineApi } from '../engine/types.ts';
@@ -29,7 +29,10 @@ export interface DockerApiServerOptions {
 export type ListenTarget = string | { host: string; port: number };
 
 export interface DockerApiServer {
-  /** Listens on a unix socket path (mode 0660, a stale file replaced) or a TCP host/port. */
+  /**
+   * Listens on a unix socket path (mode 0660, a stale file replaced) or a TCP host/port.
+   * May be called more than once (a socket and a TCP port).
+   */
   listen(target: ListenTarget): Promise<void>;
   /** The bound TCP port (after listening on port 0), or null for a unix socket. */
   port(): number | null;
@@ -50,7 +53,6 @@ export function createDockerApiServer(opts: DockerApiServerOptions): DockerApiSe
     ...volumeRoutes,
   ]);
   const hijacked = new Set<Socket>();
-  let socketPath: string | null = null;
 
   async function dispatch(
     req: IncomingMessage,
@@ -105,59 +107,71 @@ export function createDockerApiServer(opts: DockerApiServerOptions): DockerApiSe
   // requestTimeout 0: image loads and cp uploads may stream for longer than Node's 5-minute default.
   // keepAliveTimeout 0: like dockerd, never drop idle keep-alive connections; docker-py and
   // compose pool them, and a close racing their next request surfaces as a client error.
-  const server = createServer({ keepAlive: true, requestTimeout: 0, keepAliveTimeout: 0 }, (req, res) => {
-    for (const [k, v] of Object.entries(commonHeaders())) res.setHeader(k, v);
-    void dispatch(req, res, null);
-  });
-  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    hijacked.add(socket);
-    socket.on('close', () => hijacked.delete(socket));
-    socket.on('error', (err) => log.debug({ err }, 'hijacked connection error'));
-    void dispatch(req, null, { socket, head });
-  });
-  server.on('clientError', (err, socket) => {
-    log.debug({ err }, 'bad request from client');
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
-  });
+  function httpServer(): Server {
+    const server = createServer({ keepAlive: true, requestTimeout: 0, keepAliveTimeout: 0 }, (req, res) => {
+      for (const [k, v] of Object.entries(commonHeaders())) res.setHeader(k, v);
+      void dispatch(req, res, null);
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      hijacked.add(socket);
+      socket.on('close', () => hijacked.delete(socket));
+      socket.on('error', (err) => log.debug({ err }, 'hijacked connection error'));
+      void dispatch(req, null, { socket, head });
+    });
+    server.on('clientError', (err, socket) => {
+      log.debug({ err }, 'bad request from client');
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+    return server;
+  }
+
+  // One Node server per listen target (unix socket, TCP), all sharing the routes.
+  const servers: Server[] = [];
+  const socketPaths: string[] = [];
+  let tcpPort: number | null = null;
+
+  async function bind(server: Server, listen: (cb: () => void) => void): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      listen(() => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    servers.push(server);
+  }
 
   return {
     async listen(target) {
+      const server = httpServer();
       if (typeof target === 'string') {
         await removeStaleSocket(target);
         await mkdir(dirname(target), { recursive: true });
-        await new Promise<void>((resolve, reject) => {
-          server.once('error', reject);
-          server.listen(target, () => {
-            server.off('error', reject);
-            resolve();
-          });
-        });
-        socketPath = target;
+        await bind(server, (cb) => server.listen(target, cb));
+        socketPaths.push(target);
         await chmod(target, 0o660);
         log.info({ socket: target }, 'docker api listening');
         return;
       }
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(target.port, target.host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      log.info({ host: target.host, port: this.port() }, 'docker api listening');
+      await bind(server, (cb) => server.listen(target.port, target.host, cb));
+      const a = server.address();
+      tcpPort = a && typeof a === 'object' ? a.port : null;
+      log.info({ host: target.host, port: tcpPort }, 'docker api listening');
     },
     port() {
-      const a = server.address();
-      return a && typeof a === 'object' ? a.port : null;
+      return tcpPort;
     },
     async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
+      const closing = servers.splice(0).map((server) => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        return closed;
+      });
       for (const s of hijacked) s.destroy();
-      await closed;
-      if (socketPath) await unlink(socketPath).catch(() => {});
-      socketPath = null;
+      await Promise.all(closing);
+      for (const path of socketPaths.splice(0)) await unlink(path).catch(() => {});
+      tcpPort = null;
     },
   };
 }
