@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { ContainerInspect } from '../engine/types.ts';
 import { ConflictError, InvalidError, NotFoundError } from '../lib/errors.ts';
 import { readBody } from './docker/client.ts';
+import { defaultDetachKeys, parseDetachKeys } from './docker/detach-keys.ts';
 import type { Context } from './docker/invoke.ts';
 import { followResize, proxySignals, relaySession, terminalSize, withRawTerminal } from './docker/session.ts';
 import { exitCodes } from './exit-codes.ts';
@@ -94,6 +95,7 @@ interface AttachPlan {
   tty: boolean;
   stdin: boolean;
   condition?: 'next-exit' | 'removed';
+  detachKeys?: Buffer;
 }
 
 /** Attach → wait → start → relay: the order docker uses so no output is lost. */
@@ -116,9 +118,13 @@ async function attachStartAndWait(ctx: Context, plan: AttachPlan, start: boolean
   const stopResize = plan.tty ? followResize(ctx, client, `/containers/${plan.id}/resize`) : () => {};
   const stopSignals = plan.tty ? () => {} : proxySignals(client, plan.id);
   try {
-    await withRawTerminal(ctx, plan.tty && plan.stdin, () =>
-      relaySession(session, { tty: plan.tty, stdin: plan.stdin, ctx }),
+    const how = await withRawTerminal(ctx, plan.tty && plan.stdin, () =>
+      relaySession(session, { tty: plan.tty, stdin: plan.stdin, ctx, detachKeys: plan.detachKeys }),
     );
+    if (how === 'detached') {
+      (await wait).destroy();
+      return exitCodes.ok;
+    }
     return await waitResult(ctx, wait);
   } finally {
     stopResize();
@@ -129,6 +135,7 @@ async function attachStartAndWait(ctx: Context, plan: AttachPlan, start: boolean
 export async function run(ctx: Context, args: string[], raw: Record<string, unknown>): Promise<number> {
   const opts = raw as RunOptions;
   const { image, body } = bodyFor('run', ctx, args, opts);
+  const detachKeys = parseDetachKeys(opts.detachKeys ?? defaultDetachKeys);
   const id = await createContainer(ctx, image, body, opts.name);
   if (opts.detach) {
     const failed = await startOrExit(ctx, id, 'run');
@@ -144,6 +151,7 @@ export async function run(ctx: Context, args: string[], raw: Record<string, unkn
       tty: opts.tty === true,
       stdin: opts.interactive === true,
       condition: opts.rm ? 'removed' : 'next-exit',
+      detachKeys,
     },
     true,
   );
@@ -155,7 +163,7 @@ export async function inspectContainer(ctx: Context, ref: string): Promise<Conta
 
 /** `start [-a] [-i] NAME...`: without -a prints each name; with -a attaches to the (single) container. */
 export async function start(ctx: Context, args: string[], raw: Record<string, unknown>): Promise<number> {
-  const opts = raw as { attach?: boolean; interactive?: boolean };
+  const opts = raw as { attach?: boolean; interactive?: boolean; detachKeys?: string };
   if (opts.attach || opts.interactive) {
     const [ref] = args;
     if (args.length !== 1 || !ref)
@@ -164,7 +172,14 @@ export async function start(ctx: Context, args: string[], raw: Record<string, un
     const stdin = opts.interactive === true && info.Config.OpenStdin === true;
     return attachStartAndWait(
       ctx,
-      { id: info.Id, verb: 'start', tty: info.Config.Tty === true, stdin, condition: 'next-exit' },
+      {
+        id: info.Id,
+        verb: 'start',
+        tty: info.Config.Tty === true,
+        stdin,
+        condition: 'next-exit',
+        detachKeys: parseDetachKeys(opts.detachKeys ?? defaultDetachKeys),
+      },
       true,
     );
   }
@@ -185,12 +200,17 @@ export async function start(ctx: Context, args: string[], raw: Record<string, un
 
 /** `attach [--no-stdin] NAME`: relays a running container's stdio; exits with its exit code. */
 export async function attach(ctx: Context, args: string[], raw: Record<string, unknown>): Promise<number> {
-  const opts = raw as { stdin?: boolean };
+  const opts = raw as { stdin?: boolean; detachKeys?: string };
   const ref = args[0] ?? '';
   const info = await inspectContainer(ctx, ref);
   if (!info.State.Running)
     throw new ConflictError('You cannot attach to a stopped container, start it first');
   if (info.State.Paused) throw new ConflictError('You cannot attach to a paused container, unpause it first');
   const stdin = opts.stdin !== false && info.Config.OpenStdin === true;
-  return attachStartAndWait(ctx, { id: info.Id, verb: 'start', tty: info.Config.Tty === true, stdin }, false);
+  const detachKeys = parseDetachKeys(opts.detachKeys ?? defaultDetachKeys);
+  return attachStartAndWait(
+    ctx,
+    { id: info.Id, verb: 'start', tty: info.Config.Tty === true, stdin, detachKeys },
+    false,
+  );
 }

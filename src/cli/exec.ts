@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { ContainerInspect, ExecInspect } from '../engine/types.ts';
 import { ConflictError, InvalidError } from '../lib/errors.ts';
+import { defaultDetachKeys, parseDetachKeys } from './docker/detach-keys.ts';
 import type { Context } from './docker/invoke.ts';
 import { followResize, relaySession, withRawTerminal } from './docker/session.ts';
 import { readKeyValueFile } from './run-flags.ts';
@@ -64,10 +65,12 @@ export async function exec(ctx: Context, args: string[], raw: Record<string, unk
   }
   const session = await ctx.client.hijack(`/exec/${Id}/start`, { json: { Detach: false, Tty: body.Tty } });
   const stopResize = body.Tty ? followResize(ctx, ctx.client, `/exec/${Id}/resize`) : () => {};
+  const detachKeys = parseDetachKeys(opts.detachKeys ?? defaultDetachKeys);
   try {
-    await withRawTerminal(ctx, body.Tty && body.AttachStdin, () =>
-      relaySession(session, { tty: body.Tty, stdin: body.AttachStdin, ctx }),
+    const how = await withRawTerminal(ctx, body.Tty && body.AttachStdin, () =>
+      relaySession(session, { tty: body.Tty, stdin: body.AttachStdin, ctx, detachKeys }),
     );
+    if (how === 'detached') return 0;
   } finally {
     stopResize();
   }

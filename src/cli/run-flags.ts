@@ -57,6 +57,8 @@ export interface RunOptions {
   ipc?: string;
   pid?: string;
   groupAdd?: string[];
+  /** Not part of the body: the CLI watches stdin for it. */
+  detachKeys?: string;
 }
 
 /** Everything outside the flags that shapes the body. */

@@ -60,7 +60,10 @@ function addRunOptions(cmd: Command): Command {
   many('--log-opt <key=value>', 'logging driver option');
   cmd.option('--ipc <mode>', 'IPC mode').option('--pid <mode>', 'PID namespace (host)');
   many('--group-add <group>', 'additional group');
-  cmd.option('--detach-keys <keys>', 'key sequence for detaching (accepted; not yet honoured)');
+  cmd.option(
+    '--detach-keys <keys>',
+    'key sequence that detaches, leaving the container running (default ctrl-p,ctrl-q)',
+  );
   return cmd;
 }
 
@@ -103,6 +106,10 @@ export function registerRun(program: Command): void {
     .argument('<containers...>')
     .option('-a, --attach', "attach STDOUT/STDERR and forward signals; exit with the container's code")
     .option('-i, --interactive', "attach the container's STDIN")
+    .option(
+      '--detach-keys <keys>',
+      'key sequence that detaches, leaving the container running (default ctrl-p,ctrl-q)',
+    )
     .action(verb(async () => (await import('../containers-run.ts')).start));
 
   program
@@ -110,6 +117,9 @@ export function registerRun(program: Command): void {
     .description("attach local stdio to a running container's")
     .argument('<container>')
     .option('--no-stdin', 'do not attach STDIN')
-    .option('--detach-keys <keys>', 'key sequence for detaching (accepted; not yet honoured)')
+    .option(
+      '--detach-keys <keys>',
+      'key sequence that detaches, leaving the container running (default ctrl-p,ctrl-q)',
+    )
     .action(verb(async () => (await import('../containers-run.ts')).attach));
 }

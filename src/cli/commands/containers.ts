@@ -93,7 +93,10 @@ export function registerContainers(program: Command): void {
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .option('-u, --user <user[:group]>', 'user to run as')
     .option('--privileged', 'give extended privileges to the command')
-    .option('--detach-keys <keys>', 'key sequence for detaching (accepted; not yet honoured)')
+    .option(
+      '--detach-keys <keys>',
+      'key sequence that detaches, leaving the container running (default ctrl-p,ctrl-q)',
+    )
     .passThroughOptions()
     .action(verb(async () => (await import('../exec.ts')).exec));
   program

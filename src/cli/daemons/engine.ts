@@ -47,7 +47,7 @@ export async function runEngineDaemon(opts: EngineDaemonOptions): Promise<void> 
     process.once('SIGINT', () => stop('SIGINT'));
   });
   await api.close().catch((err: unknown) => log.warn({ err: describeError(err) }, 'closing the API failed'));
-  engine.close();
+  await engine.close();
 }
 
 async function loadIfMissing(

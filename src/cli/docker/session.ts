@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { DockerClient, Hijacked } from './client.ts';
+import { detachFilter } from './detach-keys.ts';
 import type { Context } from './invoke.ts';
 import { copyOutput } from './stdcopy.ts';
 
@@ -13,19 +14,30 @@ async function* socketChunks(h: Hijacked): AsyncGenerator<Buffer> {
  * to local stdout/stderr (demultiplexed unless `tty`), local stdin to the
  * socket when `stdin` (its EOF half-closes the socket, which the daemon passes
  * on as the process's stdin EOF). Without stdin the write side is half-closed
- * at once, as the docker CLI does.
+ * at once, as the docker CLI does. With `detachKeys` (stdin a terminal), typing
+ * them leaves the process running and resolves 'detached'.
  */
 export async function relaySession(
   h: Hijacked,
-  opts: { tty: boolean; stdin: boolean; ctx: Context },
-): Promise<void> {
+  opts: { tty: boolean; stdin: boolean; ctx: Context; detachKeys?: Buffer },
+): Promise<'ended' | 'detached'> {
   const { socket } = h;
   const input = opts.ctx.stdin;
+  let detached = false;
   socket.on('error', () => {
     // A reset after the process ended is not an error for the user; the exit code says what happened.
   });
+  let source: NodeJS.ReadableStream = input;
+  if (opts.stdin && opts.detachKeys && (input as NodeJS.ReadStream).isTTY) {
+    source = input.pipe(
+      detachFilter(opts.detachKeys, () => {
+        detached = true;
+        socket.destroy();
+      }),
+    );
+  }
   if (opts.stdin) {
-    input.pipe(socket as Socket, { end: true });
+    source.pipe(socket as Socket, { end: true });
   } else {
     socket.end();
   }
@@ -35,13 +47,16 @@ export async function relaySession(
       stderr: opts.ctx.stderr,
     });
     if (systemErr) opts.ctx.stderr.write(`Error: ${systemErr}\n`);
+  } catch (err) {
+    if (!detached) throw err;
   } finally {
     if (opts.stdin) {
-      input.unpipe(socket);
+      input.unpipe();
       input.pause();
     }
     socket.destroy();
   }
+  return detached ? 'detached' : 'ended';
 }
 
 /** Puts the local terminal in raw mode while `fn` runs (only when stdin is a TTY and `tty` was asked). */
