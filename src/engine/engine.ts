@@ -71,6 +71,12 @@ export interface EngineOptions {
   runtime?: string;
   /** Cap for each container's log file (bytes); conmon truncates past it. */
   logMaxSize?: number;
+  /**
+   * Prefix for the kernel objects the engine names (bridges, netns, nftables
+   * table), so that several engines (tests, a second daemon) can share a host.
+   * Default: drover0 / drv- / drover- / drover.
+   */
+  namePrefix?: string;
 }
 
 export const engineVersion = '0.1.0';
@@ -118,6 +124,14 @@ export class Engine implements EngineApi {
       dataDir: join(o.dataDir, 'network'),
       runDir: join(o.runDir, 'network'),
       log: this.#log,
+      ...(o.namePrefix
+        ? {
+            defaultBridge: `${o.namePrefix}0`,
+            bridgePrefix: `${o.namePrefix}-`,
+            netnsPrefix: `${o.namePrefix}-`,
+            table: o.namePrefix,
+          }
+        : {}),
     });
     this.volumes = new VolumeStore({
       root: join(o.dataDir, 'volumes'),
@@ -147,9 +161,10 @@ export class Engine implements EngineApi {
   }
 
   /** Stops watching; containers keep running (conmon holds them). */
-  close(): void {
+  async close(): Promise<void> {
     this.containers?.close();
     this.runtime?.close();
+    await this.networks?.close();
   }
 
   // ---------------------------------------------------------------- system
@@ -237,7 +252,21 @@ export class Engine implements EngineApi {
     return {
       Platform: { Name: 'Drover Engine' },
       Components: [
-        { Name: 'Engine', Version: engineVersion, Details: { KernelVersion: os.release(), Os: 'linux' } },
+        {
+          Name: 'Engine',
+          Version: engineVersion,
+          Details: {
+            ApiVersion: '1.41',
+            MinAPIVersion: '1.12',
+            Arch: process.arch === 'x64' ? 'amd64' : process.arch,
+            BuildTime: '',
+            Experimental: 'false',
+            GitCommit: '',
+            GoVersion: `node${process.versions.node}`,
+            KernelVersion: os.release(),
+            Os: 'linux',
+          },
+        },
         { Name: rt.name, Version: rt.version, Details: { GitCommit: '' } },
       ],
       Version: engineVersion,

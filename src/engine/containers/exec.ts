@@ -107,7 +107,7 @@ export class Execs {
       else handle.stderr.resume();
       return {
         tty: false,
-        output: mergeOutputs(sources),
+        output: thenAwait(mergeOutputs(sources), exitCode),
         stdin: e.req.AttachStdin ? handle.stdin : null,
         resize: async () => {},
         close: () => {
@@ -166,6 +166,15 @@ export class Execs {
 }
 
 async function* empty(): AsyncGenerator<never> {}
+
+/**
+ * Ends the output only once the exit code is recorded: clients read it with
+ * `exec inspect` right after the stream closes.
+ */
+async function* thenAwait<T>(source: AsyncIterable<T>, done: Promise<unknown>): AsyncGenerator<T> {
+  yield* source;
+  await done;
+}
 
 /** Container env, overridden by the exec's entries of the same name. */
 function mergeEnv(base: string[], extra: string[]): string[] {

@@ -97,7 +97,9 @@ function* parseRecords(
     if (sp1 < 0 || sp2 < 0 || sp1 > end || sp2 > end) continue;
     const stream = data.toString('latin1', sp1 + 1, sp2) as 'stdout' | 'stderr';
     if ((stream === 'stdout' && !o.wantStdout) || (stream === 'stderr' && !o.wantStderr)) continue;
-    const time = data.toString('latin1', recordStart, sp1);
+    // conmon writes `+00:00`; Docker clients expect RFC 3339 with `Z`.
+    const raw = data.toString('latin1', recordStart, sp1);
+    const time = raw.endsWith('+00:00') ? `${raw.slice(0, -6)}Z` : raw;
     if (o.sinceNs || o.untilNs) {
       const ns = parseRfc3339Nano(time);
       if (o.sinceNs && ns < o.sinceNs) continue;

@@ -267,7 +267,10 @@ export class ContainerManager {
     const o = this.#o;
     let sandboxCreated = false;
     try {
-      const rootfs = await o.images.prepareRootfs(rec.imageId, dir);
+      // Throw-away containers skip the sync on unmount (their changes are deleted anyway).
+      const rootfs = await o.images.prepareRootfs(rec.imageId, dir, {
+        volatile: rec.hostConfig.AutoRemove ?? false,
+      });
       const [user, network] = await Promise.all([
         resolveUser(rootfs, rec.config.User),
         this.#setUpNetwork(rec, p).then((n) => {
@@ -314,7 +317,8 @@ export class ContainerManager {
       await this.records.save(rec);
       this.#event(rec, 'start');
       for (const cb of this.#runListeners.get(rec.id) ?? []) cb();
-    } catch (err) {
+    } catch (caught) {
+      const err = caught instanceof StartError ? dockerStartError(caught, rec.path) : caught;
       rec.state.error = describeError(err);
       if (err instanceof StartError) rec.state.exitCode = err.exitCode;
       else rec.state.exitCode = 128;
@@ -325,6 +329,9 @@ export class ContainerManager {
       await removeCgroup(o.cgroups, containerCgroupsPath(rec.id)).catch(() => undefined);
       await this.records.save(rec).catch(() => undefined);
       this.#notify(rec, 'not-running', rec.state.exitCode);
+      // Attached clients end their stream; an --rm container goes, as Docker's does.
+      for (const cb of this.#runListeners.get(rec.id) ?? []) cb();
+      if (rec.hostConfig.AutoRemove) await this.#destroy(rec, { volumes: true }).catch(() => undefined);
       throw err;
     }
   }
@@ -652,7 +659,7 @@ export class ContainerManager {
     });
   }
 
-  /** Subscribes to the container's next start (attach before start waits on it). */
+  /** Subscribes to the container's next start, or failed start (attach before start waits on it). */
   onStart(id: string, cb: () => void): () => void {
     const set = this.#runListeners.get(id) ?? new Set<() => void>();
     this.#runListeners.set(id, set);
@@ -704,6 +711,23 @@ async function copyUpIfEmpty(rootfs: string, m: PlannedMount): Promise<void> {
   const inImage = await readdir(from).catch(() => [] as string[]);
   if (inImage.length === 0) return;
   await cp(from, m.Source, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+}
+
+/**
+ * Docker's wording for a process that cannot start: the docker CLI picks its
+ * exit code (127 or 126) by matching this text, so it must say
+ * "executable file not found" or "permission denied".
+ */
+function dockerStartError(err: StartError, path: string): StartError {
+  const why =
+    err.reason === 'not-found'
+      ? `exec: "${path}": executable file not found in $PATH`
+      : `exec: "${path}": permission denied`;
+  return new StartError(
+    `failed to create task for container: OCI runtime create failed: unable to start container process: ${why}: unknown`,
+    err.reason,
+    { cause: err },
+  );
 }
 
 function raceTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
