@@ -6,6 +6,7 @@ import { registerImages } from './images.ts';
 import { registerNetworks } from './networks.ts';
 import { registerServer } from './server.ts';
 import { registerSystem } from './system.ts';
+import { registerUp } from './up.ts';
 import { registerVolumes } from './volumes.ts';
 
 /**
@@ -26,4 +27,5 @@ export const commandGroups: CommandGroup[] = [
   // Daemons.
   registerEngine,
   registerServer,
+  registerUp,
 ];
