@@ -1,13 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import { join } from 'node:path';
-import { type CgroupLayout, containerCgroupsPath, controllerDir } from '../oci/cgroups.ts';
+import { type CgroupStats, readStats } from '../oci/cgroup-stats.ts';
+import { type CgroupLayout, containerCgroupsPath } from '../oci/cgroups.ts';
 import type { CpuStats, NetworkStats, StatsSample } from '../types.ts';
 import type { ContainerRecord } from './record.ts';
 
 const clockTicks = 100; // USER_HZ on Linux
-// cgroup v1 reports "no limit" as a page-rounded 2^63; anything this large is unlimited.
-const unlimitedV1 = 2 ** 62;
 
 /**
  * `docker stats`: one sample per second (or one with stream=false), in
@@ -21,7 +19,11 @@ export async function* containerStats(
   let previous: { cpu: CpuStats; read: string } | undefined;
   if (!opts.stream) {
     // A one-shot sample still needs a previous reading for CPU%: take two, 100 ms apart.
-    previous = { cpu: await readCpu(opts.cgroups, rec.id), read: new Date().toISOString() };
+    const [cg, system] = await Promise.all([
+      readStats(opts.cgroups, containerCgroupsPath(rec.id)).catch(() => undefined),
+      systemCpuUsage(),
+    ]);
+    previous = { cpu: cg ? toDockerCpu(cg, system) : zeroCpu(), read: new Date().toISOString() };
     await delay(100, opts.signal);
   }
   while (!opts.signal?.aborted) {
@@ -39,25 +41,50 @@ async function readSample(
   layout: CgroupLayout,
   previous: { cpu: CpuStats; read: string } | undefined,
 ): Promise<StatsSample> {
-  const [cpu, memory, pids, networks] = await Promise.all([
-    readCpu(layout, rec.id),
-    readMemory(layout, rec.id),
-    readPids(layout, rec.id),
+  const [cg, system, networks] = await Promise.all([
+    readStats(layout, containerCgroupsPath(rec.id)),
+    systemCpuUsage(),
     readNetworks(rec.state.pid),
   ]);
   return {
     read: new Date().toISOString(),
     preread: previous?.read ?? '0001-01-01T00:00:00Z',
-    pids_stats: pids,
+    pids_stats: {
+      current: cg.pids.current,
+      ...(cg.pids.limit !== undefined ? { limit: cg.pids.limit } : {}),
+    },
     blkio_stats: emptyBlkio(),
     num_procs: 0,
     storage_stats: {},
-    cpu_stats: cpu,
+    cpu_stats: toDockerCpu(cg, system),
     precpu_stats: previous?.cpu ?? zeroCpu(),
-    memory_stats: memory,
+    memory_stats: {
+      usage: cg.memory.usage,
+      max_usage: cg.memory.maxUsage,
+      limit: cg.memory.limit ?? os.totalmem(),
+      stats: cg.memory.stat,
+    },
     networks,
     name: `/${rec.name}`,
     id: rec.id,
+  };
+}
+
+function toDockerCpu(cg: CgroupStats, system: number): CpuStats {
+  return {
+    cpu_usage: {
+      total_usage: cg.cpu.totalNs,
+      percpu_usage: cg.cpu.perCpuNs,
+      usage_in_kernelmode: cg.cpu.systemNs,
+      usage_in_usermode: cg.cpu.userNs,
+    },
+    system_cpu_usage: system,
+    online_cpus: os.availableParallelism(),
+    throttling_data: {
+      periods: cg.cpu.throttling.periods,
+      throttled_periods: cg.cpu.throttling.throttledPeriods,
+      throttled_time: cg.cpu.throttling.throttledTimeNs,
+    },
   };
 }
 
@@ -78,97 +105,6 @@ function emptySample(
     name: `/${rec.name}`,
     id: rec.id,
   };
-}
-
-async function readCpu(layout: CgroupLayout, id: string): Promise<CpuStats> {
-  const path = containerCgroupsPath(id);
-  const system = await systemCpuUsage();
-  const online = os.availableParallelism();
-  if (layout.mode === 'v2') {
-    const dir = join(layout.root, path);
-    const stat = parseKeyValues(await read(join(dir, 'cpu.stat')));
-    return {
-      cpu_usage: {
-        total_usage: (stat.usage_usec ?? 0) * 1000,
-        usage_in_kernelmode: (stat.system_usec ?? 0) * 1000,
-        usage_in_usermode: (stat.user_usec ?? 0) * 1000,
-      },
-      system_cpu_usage: system,
-      online_cpus: online,
-      throttling_data: {
-        periods: stat.nr_periods ?? 0,
-        throttled_periods: stat.nr_throttled ?? 0,
-        throttled_time: (stat.throttled_usec ?? 0) * 1000,
-      },
-    };
-  }
-  const acct = controllerDir(layout, 'cpuacct', path) ?? '';
-  const cpuDir = controllerDir(layout, 'cpu', path) ?? '';
-  const [usage, percpu, acctStat, cpuStat] = await Promise.all([
-    read(join(acct, 'cpuacct.usage')),
-    read(join(acct, 'cpuacct.usage_percpu')),
-    read(join(acct, 'cpuacct.stat')),
-    read(join(cpuDir, 'cpu.stat')),
-  ]);
-  const ticks = parseKeyValues(acctStat);
-  const throttle = parseKeyValues(cpuStat);
-  return {
-    cpu_usage: {
-      total_usage: Number(usage.trim()) || 0,
-      percpu_usage: percpu.trim() ? percpu.trim().split(/\s+/).map(Number) : undefined,
-      usage_in_kernelmode: ((ticks.system ?? 0) * 1e9) / clockTicks,
-      usage_in_usermode: ((ticks.user ?? 0) * 1e9) / clockTicks,
-    },
-    system_cpu_usage: system,
-    online_cpus: online,
-    throttling_data: {
-      periods: throttle.nr_periods ?? 0,
-      throttled_periods: throttle.nr_throttled ?? 0,
-      throttled_time: throttle.throttled_time ?? 0,
-    },
-  };
-}
-
-async function readMemory(layout: CgroupLayout, id: string): Promise<StatsSample['memory_stats']> {
-  const path = containerCgroupsPath(id);
-  if (layout.mode === 'v2') {
-    const dir = join(layout.root, path);
-    const [current, max, peak, stat] = await Promise.all([
-      read(join(dir, 'memory.current')),
-      read(join(dir, 'memory.max')),
-      read(join(dir, 'memory.peak')),
-      read(join(dir, 'memory.stat')),
-    ]);
-    const limit = max.trim() === 'max' || !max.trim() ? os.totalmem() : Number(max);
-    return {
-      usage: Number(current) || 0,
-      max_usage: Number(peak) || undefined,
-      limit,
-      stats: parseKeyValues(stat),
-    };
-  }
-  const dir = controllerDir(layout, 'memory', path) ?? '';
-  const [usage, maxUsage, limit, stat] = await Promise.all([
-    read(join(dir, 'memory.usage_in_bytes')),
-    read(join(dir, 'memory.max_usage_in_bytes')),
-    read(join(dir, 'memory.limit_in_bytes')),
-    read(join(dir, 'memory.stat')),
-  ]);
-  const lim = Number(limit) || unlimitedV1;
-  return {
-    usage: Number(usage) || 0,
-    max_usage: Number(maxUsage) || 0,
-    limit: lim >= unlimitedV1 ? os.totalmem() : Math.min(lim, os.totalmem()),
-    stats: parseKeyValues(stat),
-  };
-}
-
-async function readPids(layout: CgroupLayout, id: string): Promise<StatsSample['pids_stats']> {
-  const dir = controllerDir(layout, 'pids', containerCgroupsPath(id)) ?? '';
-  const [current, max] = await Promise.all([read(join(dir, 'pids.current')), read(join(dir, 'pids.max'))]);
-  const out: StatsSample['pids_stats'] = { current: Number(current) || 0 };
-  if (max.trim() && max.trim() !== 'max') out.limit = Number(max);
-  return out;
 }
 
 /** Interface counters from inside the container's network namespace, via its init's /proc. */
@@ -199,15 +135,6 @@ async function systemCpuUsage(): Promise<number> {
   const line = (await read('/proc/stat')).split('\n', 1)[0] ?? '';
   const ticks = line.trim().split(/\s+/).slice(1, 8).map(Number);
   return (ticks.reduce((a, b) => a + b, 0) * 1e9) / clockTicks;
-}
-
-function parseKeyValues(text: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const line of text.split('\n')) {
-    const [k, v] = line.trim().split(/\s+/);
-    if (k && v !== undefined && !Number.isNaN(Number(v))) out[k] = Number(v);
-  }
-  return out;
 }
 
 function read(path: string): Promise<string> {
