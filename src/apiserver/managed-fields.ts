@@ -50,8 +50,11 @@ export function fieldSet(value: unknown, path: string[] = []): JsonObject {
     )
       continue;
     const child = [...path, k];
-    if (isObject(v)) out[`f:${k}`] = { ...fieldSet(v, child) };
-    else if (Array.isArray(v)) {
+    if (isObject(v)) {
+      const sub = fieldSet(v, child);
+      // metadata holding only server-owned fields (name, namespace...) owns nothing.
+      if (Object.keys(sub).length > 0 || Object.keys(v).length === 0 || k !== 'metadata') out[`f:${k}`] = sub;
+    } else if (Array.isArray(v)) {
       const key = mergeKeyFor(child);
       const items: JsonObject = {};
       for (const item of v) {

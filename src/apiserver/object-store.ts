@@ -109,7 +109,9 @@ export class ObjectStore {
     meta.uid = randomUUID();
     meta.creationTimestamp = now();
     if (type.tracksGeneration) meta.generation = 1;
-    if (type.statusSubresource) obj.status = {};
+    // Status is the controllers' to write; custom resources start without one.
+    if (type.statusSubresource && type.schema) delete obj.status;
+    else if (type.statusSubresource) obj.status = {};
     type.strategy.defaults?.(obj);
     type.strategy.prepareForCreate?.(obj);
     const generate = !meta.name && meta.generateName;
@@ -129,6 +131,14 @@ export class ObjectStore {
         // Give back what admission allocated for the write that did not happen.
         for (const a of this.#admission) await a.released?.(type, obj);
         if (err instanceof AlreadyExistsError && generate && attempt < 7) continue;
+        if (err instanceof AlreadyExistsError) {
+          const name = meta.name ?? '';
+          throw new ApiError(409, 'AlreadyExists', `${qualifiedResource(type)} "${name}" already exists`, {
+            name,
+            group: type.group,
+            kind: type.plural,
+          });
+        }
         throw err;
       }
     }

@@ -116,8 +116,13 @@ export function serverSideApply(
     const others = new Set(
       entries.filter((e) => e !== mine).flatMap((e) => leafPaths(isObject(e.fieldsV1) ? e.fieldsV1 : {})),
     );
-    for (const leaf of leafPaths(mine.fieldsV1))
+    for (const leaf of leafPaths(mine.fieldsV1)) {
       if (!keep.has(leaf) && !others.has(leaf)) deleteAt(merged, leaf);
+    }
+    for (const k of ['labels', 'annotations'] as const) {
+      const m = merged.metadata[k];
+      if (m && Object.keys(m).length === 0) delete merged.metadata[k];
+    }
   }
   if (opts.force && conflicts.length > 0) {
     const taken = new Set(conflicts.map((c) => c.field));

@@ -42,7 +42,12 @@ export function messageFields(
 ): Map<string, { type: string; repeated: boolean; map: boolean }> | undefined {
   const f = fieldsOf(message);
   if (!f) return undefined;
-  return new Map([...f.values()].map((x) => [x.name, x]));
+  const out = new Map<string, Field>();
+  for (const x of f.values()) {
+    if (!inlineFields.has(x.name)) out.set(x.name, x);
+    else for (const [k, v] of messageFields(x.type) ?? []) out.set(k, { name: k, ...v });
+  }
+  return out;
 }
 
 export function isScalarMessage(type: string): boolean {
@@ -107,7 +112,8 @@ function decodeSpecial(buf: Uint8Array, type: string): unknown {
     case 'meta.Time':
     case 'meta.MicroTime': {
       const s = int(1);
-      if (s <= zeroTimeSeconds) return undefined;
+      // Go's zero time arrives either as year 1 or with no fields at all.
+      if (s <= zeroTimeSeconds || (s === 0n && int(2) === 0n)) return undefined;
       const iso = new Date(Number(s) * 1000 + Math.floor(Number(int(2)) / 1e6)).toISOString();
       if (type === 'meta.Time') return iso.replace(/\.\d+Z$/, 'Z');
       return iso.replace(
@@ -129,6 +135,19 @@ function decodeSpecial(buf: Uint8Array, type: string): unknown {
   }
   return undefined;
 }
+
+/**
+ * Fields Go embeds with `json:",inline"`: their members appear directly in the
+ * parent's JSON (the protobuf keeps them as a nested message).
+ */
+export const inlineFields = new Set([
+  'ingressRuleValue',
+  'volumeSource',
+  'persistentVolumeSource',
+  'handler',
+  'ephemeralContainerCommon',
+  'localObjectReference',
+]);
 
 const specialTypes = new Set([
   'meta.Time',
@@ -185,7 +204,8 @@ export function decodeMessage(buf: Uint8Array, type: string): unknown {
       out[f.name] = list;
     } else {
       const v = decodeValue(r, wire, f.type);
-      if (!isEmpty(v) || (f.name === 'replicas' && v === 0)) out[f.name] = v;
+      if (inlineFields.has(f.name) && typeof v === 'object' && v !== null) Object.assign(out, v);
+      else if (!isEmpty(v) || (f.name === 'replicas' && v === 0)) out[f.name] = v;
     }
   }
   return out;
