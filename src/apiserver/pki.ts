@@ -1,7 +1,9 @@
+import { fork } from 'node:child_process';
 import { webcrypto } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type * as X509 from '@peculiar/x509';
 import { UnavailableError } from '../lib/errors.ts';
 
@@ -56,7 +58,7 @@ export async function loadOrCreatePki(dir: string, extraNames: string[] = []): P
   const existing = await readExisting(dir);
   if (existing) return existing;
   try {
-    const pki = await generatePki(extraNames);
+    const pki = await generateInChild(extraNames);
     for (const [field, file] of Object.entries(files)) {
       const isKey = file.endsWith('.key');
       await writeFile(path.join(dir, file), pki[field as keyof Pki], { mode: isKey ? 0o600 : 0o644 });
@@ -65,6 +67,33 @@ export async function loadOrCreatePki(dir: string, extraNames: string[] = []): P
   } catch (err) {
     throw new UnavailableError(`generating cluster certificates in ${dir}: ${String(err)}`, { cause: err });
   }
+}
+
+/**
+ * Runs the generation in a short-lived child process: the X.509 library and
+ * its dependencies never load into the server, whose resident memory would
+ * otherwise keep them (a worker thread's heap is not returned to the OS).
+ */
+async function generateInChild(extraNames: string[]): Promise<Pki> {
+  const child = fork(fileURLToPath(import.meta.url), [], {
+    env: { ...process.env, DROVER_PKI_NAMES: JSON.stringify(extraNames) },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  return new Promise<Pki>((resolve, reject) => {
+    child.once('message', (m: { pki?: Pki; error?: string }) =>
+      m.pki ? resolve(m.pki) : reject(new Error(m.error)),
+    );
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`certificate generator exited with code ${code}`)));
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.send) {
+  const names = JSON.parse(process.env.DROVER_PKI_NAMES ?? '[]') as string[];
+  generatePki(names).then(
+    (pki) => process.send?.({ pki }, () => process.exit(0)),
+    (err: unknown) => process.send?.({ error: String(err) }, () => process.exit(1)),
+  );
 }
 
 async function readExisting(dir: string): Promise<Pki | undefined> {
