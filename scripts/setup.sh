@@ -36,7 +36,9 @@ fi
 stamp=node_modules/.lock-stamp
 if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   echo "setup: installing npm dependencies"
-  npm ci --silent --no-audit --no-fund
+  # `npm install` installs the locked versions; `npm ci` would refuse this lockfile
+  # because the registry mirror lacks biome's other-platform optional packages.
+  npm install --silent --no-audit --no-fund
   cp package-lock.json "$stamp"
 fi
 
