@@ -161,6 +161,7 @@ test('list pages with limit/continue; watch from a revision; compaction gives 41
     new AbortController().signal,
   );
   const err = await stale.next();
-  assert.equal(err.value?.type, 'ERROR');
-  assert.equal((err.value?.object as { code: number }).code, 410);
+  assert.ok(err.value);
+  assert.equal(err.value.type, 'ERROR');
+  assert.equal((err.value.object as { code: number }).code, 410);
 });
