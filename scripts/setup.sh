@@ -44,6 +44,8 @@ fi
 
 # Native addon for overlay mounts (mount(2) from Node; falls back to mount(8)).
 "$ROOT/src/engine/images/native/build.sh"
+# Native addon for TTY exec and attach (fd passing, SEQPACKET; node-gyp).
+"$ROOT/src/engine/oci/native/build.sh"
 
 # Local base images, built from Debian's busybox-static (no internet needed).
 "$ROOT/scripts/build-busybox-image.sh" >/dev/null

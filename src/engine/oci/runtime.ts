@@ -13,7 +13,7 @@
  */
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, delimiter, join } from 'node:path';
 import { InvalidError, NotFoundError, UnavailableError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -21,6 +21,7 @@ import { spawnConmon } from './conmon.ts';
 import { type ExecHandle, type ExecOptions, startExec } from './exec.ts';
 import { ExitWatcher } from './exit-watcher.ts';
 import { runtimeError } from './runtime-error.ts';
+import { type AttachHandle, attachSocket, execTty, type TerminalHandle } from './terminal.ts';
 
 export interface RuntimeOptions {
   /** `crun`, `runc`, or a path to either. */
@@ -239,6 +240,40 @@ export class Runtime {
       dir: this.containerDir(id),
       ...opts,
     });
+  }
+
+  /**
+   * Runs a process on a new pty inside a running container (needs the native
+   * addon). `output` is the pty, `input` goes to it, `resize` sets its size.
+   */
+  execTty(
+    id: string,
+    opts: Omit<ExecOptions, 'terminal'> & { rows?: number; cols?: number },
+  ): Promise<TerminalHandle> {
+    checkId(id);
+    return execTty({
+      runtime: this.runtimePath,
+      globalArgs: [`--root=${this.runtimeRoot}`],
+      id,
+      dir: this.containerDir(id),
+      ...opts,
+    });
+  }
+
+  /**
+   * Attaches to the container's stdio through conmon (needs the native addon).
+   * stdin reaches the container only if it was created with `stdin: true`;
+   * resize works for containers created with `terminal: true`.
+   */
+  attach(id: string): AttachHandle {
+    checkId(id);
+    return attachSocket(this.attachSocketPath(id), join(this.socketDir, id, 'ctl'));
+  }
+
+  /** Asks conmon to reopen the container's log file (after the caller rotated it). */
+  async reopenLog(id: string): Promise<void> {
+    checkId(id);
+    await appendFile(join(this.socketDir, id, 'ctl'), '2 0 0\n');
   }
 
   /** The exit code conmon recorded, or undefined while the container has not exited. */
