@@ -3,22 +3,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { renderHosts, renderResolvConf } from './etc-files.ts';
+import { renderResolvConf } from './etc-files.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'drv-etc-'));
 after(() => rm(dir, { recursive: true, force: true }));
-
-test('hosts has localhost, extra hosts, self and peers', () => {
-  const text = renderHosts({
-    self: { ip: '172.28.0.2', names: ['abc123', 'web'] },
-    extraHosts: ['db:10.0.0.5'],
-    peers: [{ ip: '172.28.0.3', names: ['worker', 'w'] }],
-  });
-  assert.match(text, /^127\.0\.0\.1\tlocalhost$/m);
-  assert.match(text, /^10\.0\.0\.5\tdb$/m);
-  assert.match(text, /^172\.28\.0\.2\tabc123 web$/m);
-  assert.match(text, /^172\.28\.0\.3\tworker w$/m);
-});
 
 const cases = [
   {

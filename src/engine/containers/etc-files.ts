@@ -1,39 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../../lib/atomic-file.ts';
 
 /**
- * The per-container /etc/hosts, /etc/hostname and /etc/resolv.conf, kept in
- * the container's directory and bind-mounted in, as Docker does. The hosts
- * file is rewritten in place (same inode) when peers on a user-defined network
- * come and go, so names resolve without a DNS server in the data path.
+ * The per-container /etc/resolv.conf, kept in the container's directory and
+ * bind-mounted in, as Docker does (the network manager owns /etc/hosts).
  */
-export interface HostsEntry {
-  ip: string;
-  names: string[];
-}
-
-export function renderHosts(opts: {
-  self?: HostsEntry;
-  extraHosts?: string[];
-  peers?: HostsEntry[];
-}): string {
-  const lines = [
-    '127.0.0.1\tlocalhost',
-    '::1\tlocalhost ip6-localhost ip6-loopback',
-    'fe00::0\tip6-localnet',
-    'ff00::0\tip6-mcastprefix',
-    'ff02::1\tip6-allnodes',
-    'ff02::2\tip6-allrouters',
-  ];
-  for (const extra of opts.extraHosts ?? []) {
-    // Docker's --add-host is host:ip (the ip may itself contain colons for IPv6).
-    const i = extra.indexOf(':');
-    if (i > 0) lines.push(`${extra.slice(i + 1)}\t${extra.slice(0, i)}`);
-  }
-  if (opts.self) lines.push(`${opts.self.ip}\t${opts.self.names.join(' ')}`);
-  for (const peer of opts.peers ?? []) lines.push(`${peer.ip}\t${peer.names.join(' ')}`);
-  return `${lines.join('\n')}\n`;
-}
 
 /**
  * resolv.conf for a container: the request's DNS settings, else the host's
@@ -65,21 +35,4 @@ export async function renderResolvConf(opts: {
   if (search.length) out.push(`search ${search.join(' ')}`);
   if (options.length) out.push(`options ${options.join(' ')}`);
   return `${out.join('\n')}\n`;
-}
-
-/** Rewrites a bind-mounted file in place so the container sees the change (a rename would not). */
-export async function rewriteInPlace(path: string, content: string): Promise<void> {
-  const { open } = await import('node:fs/promises');
-  const file = await open(path, 'r+').catch(() => undefined);
-  if (!file) {
-    await writeFileAtomic(path, content);
-    return;
-  }
-  try {
-    await file.truncate(0);
-    await file.write(content, 0, 'utf8');
-    await file.sync();
-  } finally {
-    await file.close();
-  }
 }
