@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidError, NotFoundError } from '../../lib/errors.ts';
-import { syncDir, writeFileAtomic } from './atomic-file.ts';
+import { syncDir, writeFileAtomic } from '../../lib/atomic-file.ts';
 
 const DIGEST = /^sha256:([a-f0-9]{64})$/;
 

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-file.ts';
+import { writeFileAtomic } from '../../lib/atomic-file.ts';
 
 export interface LayerRecord {
   /** Digest of the blob as stored (maybe gzip). */
