@@ -8,8 +8,8 @@
 import { mkdir, open, stat } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { ConflictError, InvalidError } from '../lib/errors.ts';
+import { PassThrough, type Readable } from 'node:stream';
+import { ConflictError, describeError, InvalidError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { extractIntoRoot, packPath, resolveInRoot, statInRoot } from './containers/archive.ts';
 import { Execs } from './containers/exec.ts';
@@ -414,6 +414,7 @@ export class Engine implements EngineApi {
       !!this.containers.records.find(rec.id) &&
       (['running', 'paused', 'restarting'].includes(rec.state.status) || !startedSinceAttach);
     const tty = rec.config.Tty ?? false;
+    const input = opts.stdin && rec.config.OpenStdin ? this.#attachStdin(rec) : undefined;
     const entries = readLogs(logPath, {
       follow: opts.stream !== false,
       stdout: opts.stdout !== false,
@@ -428,20 +429,62 @@ export class Engine implements EngineApi {
         for await (const e of entries) yield { stream: tty ? ('stdout' as const) : e.stream, data: e.data };
       } finally {
         unsubscribe();
+        input?.release();
       }
     }
     return {
       tty,
       output: output(),
-      stdin: null,
+      stdin: input?.stdin ?? null,
       resize: (rows, cols) => this.resizeContainer(rec.id, rows, cols),
       close: () => ac.abort(),
     };
   }
 
-  async resizeContainer(ref: string, _rows: number, _cols: number): Promise<void> {
+  async resizeContainer(ref: string, rows: number, cols: number): Promise<void> {
     const rec = this.containers.records.get(ref);
     if (rec.state.status !== 'running') throw new ConflictError(`Container ${rec.id} is not running`);
+    if (!rec.config.Tty) return;
+    const handle = this.runtime.attach(rec.id);
+    try {
+      await handle.resize(rows, cols);
+    } finally {
+      handle.close();
+    }
+  }
+
+  /**
+   * stdin for an attach: a pipe that reaches conmon's attach socket once the
+   * container runs (a `run -i` attaches before start). Ending it ends the
+   * container's stdin when the container was created with StdinOnce.
+   */
+  #attachStdin(rec: ContainerRecord): { stdin: PassThrough; release: () => void } {
+    const stdin = new PassThrough();
+    let handle: ReturnType<Runtime['attach']> | undefined;
+    const connect = () => {
+      if (handle || rec.state.status !== 'running') return;
+      try {
+        handle = this.runtime.attach(rec.id);
+      } catch (err) {
+        // A short-lived container may be gone before its stdin is connected.
+        this.#log.debug({ id: rec.id, err: describeError(err) }, 'attaching stdin failed');
+        stdin.resume();
+        return;
+      }
+      handle.stdout.resume();
+      handle.stderr.resume();
+      stdin.pipe(handle.stdin);
+      stdin.once('end', () => handle?.close());
+    };
+    const unsubscribe = this.containers.onStart(rec.id, connect);
+    connect();
+    return {
+      stdin,
+      release: () => {
+        unsubscribe();
+        handle?.close();
+      },
+    };
   }
 
   async topContainer(ref: string, psArgs?: string): Promise<{ Titles: string[]; Processes: string[][] }> {
@@ -594,8 +637,8 @@ export class Engine implements EngineApi {
     return session;
   }
 
-  async resizeExec(execId: string, _rows: number, _cols: number): Promise<void> {
-    this.#execs.get(execId);
+  resizeExec(execId: string, rows: number, cols: number): Promise<void> {
+    return this.#execs.resize(execId, rows, cols);
   }
 
   async inspectExec(execId: string): Promise<ExecInspect> {

@@ -4,7 +4,7 @@ import { randomId } from '../../lib/random-name.ts';
 import { allCapabilities } from '../oci/capabilities.ts';
 import type { Runtime } from '../oci/runtime.ts';
 import { StartError } from '../oci/runtime-error.ts';
-import { resolveUser } from '../oci/user.ts';
+import { type ResolvedUser, resolveUser } from '../oci/user.ts';
 import type { ExecCreateRequest, ExecInspect, StdioSession } from '../types.ts';
 import { containerPaths } from './inspect.ts';
 import type { ContainerRecord } from './record.ts';
@@ -18,6 +18,7 @@ interface ExecRecord {
   exitCode: number | null;
   pid: number;
   started: boolean;
+  resize?: (rows: number, cols: number) => Promise<void>;
 }
 
 /**
@@ -76,6 +77,7 @@ export class Execs {
       return code;
     };
     try {
+      if (e.req.Tty) return await this.#startTty(rec, e, { env, user, finish, detach: opts.detach ?? false });
       const handle = await this.#runtime.exec(rec.id, {
         args: e.req.Cmd,
         env,
@@ -134,6 +136,42 @@ export class Execs {
       finish(126);
       throw err;
     }
+  }
+
+  async #startTty(
+    rec: ContainerRecord,
+    e: ExecRecord,
+    o: { env: string[]; user: ResolvedUser; finish: (code: number) => number; detach: boolean },
+  ): Promise<StdioSession> {
+    const handle = await this.#runtime.execTty(rec.id, {
+      args: e.req.Cmd,
+      env: o.env,
+      cwd: e.req.WorkingDir || rec.config.WorkingDir || '/',
+      user: o.user,
+      capabilities: e.req.Privileged || rec.hostConfig.Privileged ? [...allCapabilities] : undefined,
+    });
+    e.resize = (rows, cols) => handle.resize(rows, cols);
+    const exitCode = handle.exited.then(o.finish, (err: unknown) =>
+      o.finish(err instanceof StartError ? err.exitCode : 126),
+    );
+    if (o.detach || !e.req.AttachStdin) handle.input.end();
+    if (o.detach) {
+      handle.output.resume();
+      return { tty: true, output: empty(), stdin: null, resize: e.resize, close: () => {}, exitCode };
+    }
+    return {
+      tty: true,
+      output: thenAwait(mergeOutputs([{ stream: 'stdout', from: handle.output }]), exitCode),
+      stdin: e.req.AttachStdin ? handle.input : null,
+      resize: e.resize,
+      close: () => handle.output.destroy(),
+      exitCode,
+    };
+  }
+
+  /** Sets the terminal size of a TTY exec (a no-op for other execs, as in Docker). */
+  async resize(execId: string, rows: number, cols: number): Promise<void> {
+    await this.get(execId).resize?.(rows, cols);
   }
 
   inspect(execId: string): ExecInspect {
