@@ -200,6 +200,18 @@ export class Runtime {
    */
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
     checkId(id);
+    // crun and runc both keep a container's state in <root>/<id>: without it there is nothing to
+    // delete, and no runtime process needs to say so (create paths call delete --force first).
+    if (
+      !(await stat(join(this.runtimeRoot, id)).then(
+        () => true,
+        () => false,
+      ))
+    ) {
+      if (!opts.force) throw new NotFoundError(`deleting container ${id}: no such container`);
+      await this.#cleanupFiles(id, this.containerDir(id), this.exitDir);
+      return;
+    }
     if (this.#fastPaths && (await this.#fastDelete(id))) {
       await this.#cleanupFiles(id, this.containerDir(id), this.exitDir);
       return;
@@ -233,6 +245,14 @@ export class Runtime {
 
   /** Every container the runtime knows under our root. */
   async list(): Promise<ContainerState[]> {
+    // crun fails on a root it has never written; nothing was ever created then.
+    if (
+      !(await stat(this.runtimeRoot).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return [];
     const r = await this.#must(['list', '--format', 'json'], 'listing containers');
     const raw = (JSON.parse(r.stdout.trim() || '[]') as RawState[] | null) ?? [];
     return raw.map(toState);
