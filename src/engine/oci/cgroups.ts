@@ -152,6 +152,25 @@ export function controllerDir(
   return mountDir ? join(mountDir, cgroupsPath) : undefined;
 }
 
+/**
+ * Names of the container cgroups below `/<parent>` (the union over all
+ * hierarchies), to find leftovers after a crash: any name without a live
+ * container can go to removeCgroup.
+ */
+export async function listCgroups(layout: CgroupLayout, parent = cgroupParent): Promise<string[]> {
+  const names = new Set<string>();
+  await Promise.all(
+    cgroupDirs(layout, `/${parent}`).map(async (dir) => {
+      try {
+        for (const e of await readdir(dir, { withFileTypes: true })) if (e.isDirectory()) names.add(e.name);
+      } catch {
+        // hierarchy without our parent: nothing there
+      }
+    }),
+  );
+  return [...names].sort();
+}
+
 async function rmdirTree(dir: string): Promise<void> {
   let entries: import('node:fs').Dirent[];
   try {
