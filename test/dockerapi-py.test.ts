@@ -62,7 +62,7 @@ try:
 except docker.errors.ContainerError as e:
     assert e.exit_status == 4 and e.stderr == b'bad\n', (e.exit_status, e.stderr)
 
-w = c.containers.run('busybox', 'sleep', detach=True, name='pyw')
+w = c.containers.run('busybox', 'sleep 1000', detach=True, name='pyw')
 r = w.exec_run(['sh', '-c', 'echo execd; exit 2'])
 assert (r.exit_code, r.output) == (2, b'execd\n'), r
 buf = io.BytesIO()

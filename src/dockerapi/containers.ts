@@ -4,7 +4,12 @@
  * The streaming ones (wait, logs, attach, stats, archive, export) are in
  * containers-streams.ts.
  */
-import type { ContainerConfig, ContainerCreateRequest, HostConfig } from '../engine/types.ts';
+import type {
+  ContainerConfig,
+  ContainerCreateRequest,
+  ContainerInspect,
+  HostConfig,
+} from '../engine/types.ts';
 import { ConflictError, InvalidError } from '../lib/errors.ts';
 import { HttpError, sendEmpty, sendJson } from './respond.ts';
 import { type Context, param, q, type Route, readBody, readJson } from './router.ts';
@@ -68,7 +73,31 @@ async function list(ctx: Context): Promise<void> {
 }
 
 async function inspect(ctx: Context): Promise<void> {
-  sendJson(ctx.res!, 200, await ctx.engine.inspectContainer(param(ctx, 'id'), { size: q.bool(ctx, 'size') }));
+  const c = await ctx.engine.inspectContainer(param(ctx, 'id'), { size: q.bool(ctx, 'size') });
+  sendJson(ctx.res!, 200, withClientDefaults(c));
+}
+
+/**
+ * Fields clients dereference without checking: docker-py's run() reads
+ * HostConfig.LogConfig.Type, `docker port` panics without NetworkSettings.Ports.
+ */
+export function withClientDefaults(c: ContainerInspect): ContainerInspect {
+  const hostConfig = {
+    ...c.HostConfig,
+    LogConfig: { Type: 'json-file', Config: {}, ...c.HostConfig?.LogConfig },
+  };
+  if (hostConfig.LogConfig.Type === '') hostConfig.LogConfig.Type = 'json-file';
+  const ns = c.NetworkSettings ?? ({} as Partial<ContainerInspect['NetworkSettings']>);
+  return {
+    ...c,
+    HostConfig: hostConfig,
+    Mounts: c.Mounts ?? [],
+    NetworkSettings: {
+      ...ns,
+      Ports: ns.Ports ?? {},
+      Networks: ns.Networks ?? {},
+    } as ContainerInspect['NetworkSettings'],
+  };
 }
 
 /** Docker answers a no-op start/stop with 304; the engine reports it as a conflict. */
@@ -85,9 +114,22 @@ async function start(ctx: Context): Promise<void> {
   try {
     await ctx.engine.startContainer(param(ctx, 'id'));
   } catch (err) {
+    await removeIfAutoRemove(ctx);
     await notModifiedIf(ctx, err, true);
   }
   sendEmpty(ctx.res!, 204);
+}
+
+/**
+ * dockerd removes an AutoRemove (`--rm`) container whose start failed, and
+ * `docker run --rm` waits on condition=removed for exactly that.
+ */
+async function removeIfAutoRemove(ctx: Context): Promise<void> {
+  const c = await ctx.engine.inspectContainer(param(ctx, 'id')).catch(() => null);
+  if (!c || c.State.Running || !c.HostConfig.AutoRemove) return;
+  await ctx.engine.removeContainer(c.Id, { force: true }).catch((err: unknown) => {
+    ctx.log.debug({ err, container: c.Id }, 'removing an auto-remove container after a failed start');
+  });
 }
 
 function stopOptions(ctx: Context): { timeout?: number; signal?: string } {

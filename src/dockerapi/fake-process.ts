@@ -117,7 +117,7 @@ export class FakeProcess extends EventEmitter {
         return 0;
       case 'sleep':
         if (args[0] !== undefined) {
-          await new Promise((r) => setTimeout(r, Number(args[0]) * 10));
+          await new Promise((r) => setTimeout(r, Number(args[0]) * 10).unref());
           return 0;
         }
         return new Promise<number>(() => {});
