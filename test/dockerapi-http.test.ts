@@ -396,6 +396,17 @@ test('exec start: JSON body before the raw stream, stdin EOF from the half-close
   assert.equal(info.ExitCode, 0);
   assert.equal(info.Running, false);
 
+  // stdin sent in the same write as the request, FIN at once: nothing may be lost.
+  const ex2 = json(
+    await post(`/v1.41/containers/${id}/exec`, { AttachStdin: true, AttachStdout: true, Cmd: ['cat'] }),
+  ).Id;
+  const early = await rawExchange(
+    `POST /v1.41/exec/${ex2}/start HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${body.length}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`,
+    `${body}early-stdin\n`,
+  );
+  assert.deepEqual(demux(afterHead(early.bytes)), [{ stream: 1, text: 'early-stdin\n' }]);
+
   const noCmd = await post(`/v1.41/containers/${id}/exec`, { Cmd: [] });
   assert.equal(noCmd.status, 400);
   assert.equal(json(noCmd).message, 'No exec command specified');

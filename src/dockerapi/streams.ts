@@ -37,9 +37,10 @@ export async function readHijackBody(ctx: Context): Promise<{ body: Buffer; earl
   const length = Number(ctx.req.headers['content-length'] ?? 0);
   if (!Number.isFinite(length) || length < 0) throw new InvalidError('invalid Content-Length');
   const { socket, head } = ctx.upgrade;
+  // Hold early stdin in the socket until relaySession has its listeners on.
+  socket.pause();
   let buf = head;
   if (buf.length < length) {
-    socket.pause();
     buf = await new Promise<Buffer>((resolve, reject) => {
       let acc = buf;
       const onData = (d: Buffer) => {
