@@ -21,6 +21,7 @@ import { Runtime } from '../src/engine/oci/runtime.ts';
 import { StartError } from '../src/engine/oci/runtime-error.ts';
 import { buildSpec, type SpecOptions } from '../src/engine/oci/spec.ts';
 import { ensureTmpfs } from '../src/engine/oci/state-dir.ts';
+import { ConflictError } from '../src/lib/errors.ts';
 import { silentLogger } from '../src/lib/logger.ts';
 import { makeBusyboxRootfs, tempDir, writeBundle } from './oci-fixture.ts';
 
@@ -126,6 +127,18 @@ for (const runtimeName of ['crun', 'runc']) {
         return true;
       });
       assert.deepEqual(await rt.list(), []);
+    });
+
+    test('creating an id that exists is a ConflictError and leaves the first one alone', async () => {
+      const c = await create(['sleep', '60']);
+      const bundleDir = join(dir, c.id);
+      await assert.rejects(rt.create({ id: c.id, bundleDir, logPath: c.logPath }), ConflictError);
+      await rt.start(c.id);
+      assert.equal((await rt.state(c.id))?.status, 'running');
+      const exited = rt.waitExit(c.id);
+      await rt.kill(c.id, 'KILL');
+      assert.equal(await exited, 137, 'the exit file of the first container survived');
+      await rt.delete(c.id);
     });
 
     test('unknown ids: state is undefined, forced delete succeeds', async () => {

@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { appendFile, type FileHandle, mkdir, open, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { basename, delimiter, join } from 'node:path';
-import { InvalidError, NotFoundError, UnavailableError } from '../../lib/errors.ts';
+import { ConflictError, InvalidError, NotFoundError, UnavailableError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { type CgroupLayout, detectCgroups, removeCgroup } from './cgroups.ts';
 import { spawnConmon } from './conmon.ts';
@@ -139,11 +139,22 @@ export class Runtime {
   /**
    * Creates the container through conmon and returns once the runtime has it in
    * `created` state. Fails with StartError when the command cannot be found
-   * (exitCode 127) or executed (126), AlreadyExistsError-like ConflictError when
-   * the id is taken, UnavailableError otherwise. Nothing is left behind on failure.
+   * (exitCode 127) or executed (126), ConflictError when the runtime already has
+   * the id, UnavailableError otherwise. Nothing is left behind on failure.
    */
   async create(opts: CreateOptions): Promise<{ pid: number; conmonPid: number }> {
     checkId(opts.id);
+    // Checked first: the failure cleanup below must never touch a live container's files.
+    if (
+      await stat(join(this.runtimeRoot, opts.id)).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      throw new ConflictError(
+        `creating container ${opts.id}: the runtime already has a container with this id`,
+      );
+    }
     const persistDir = opts.persistDir ?? this.containerDir(opts.id);
     const exitDir = opts.exitDir ?? this.exitDir;
     await Promise.all([
