@@ -16,6 +16,7 @@ import {
   ensureHybridFix,
   freezerState,
 } from '../src/engine/oci/cgroups.ts';
+import { hostDevices } from '../src/engine/oci/devices.ts';
 import { type HostInfo, readHostInfo } from '../src/engine/oci/host.ts';
 import { Runtime } from '../src/engine/oci/runtime.ts';
 import { StartError } from '../src/engine/oci/runtime-error.ts';
@@ -220,6 +221,18 @@ for (const runtimeName of ['crun', 'runc']) {
       assert.ok(stats.memory.usage > 0);
       assert.ok(stats.cpu.totalNs > 0);
       await rt.delete(c.id, { force: true });
+    });
+
+    test('privileged: all capabilities and the host devices; default: neither', async () => {
+      const script = 'grep CapEff /proc/self/status; test -b /dev/loop0 && echo has-loop0; exit 0';
+      const priv = await run(['sh', '-c', script], { privileged: true, devices: await hostDevices() });
+      const plain = await run(['sh', '-c', script]);
+      const capEff = (log: string) => BigInt(`0x${/CapEff:\s*([0-9a-f]+)/.exec(log)?.[1] ?? '0'}`);
+      assert.ok(capEff(priv.log) > capEff(plain.log), `${priv.log}\n${plain.log}`);
+      assert.match(priv.log, /has-loop0/);
+      assert.doesNotMatch(plain.log, /has-loop0/);
+      await rt.delete(priv.id);
+      await rt.delete(plain.id);
     });
 
     test('the container outlives the process that started it (conmon detached)', async () => {

@@ -84,9 +84,10 @@ const cases: Case[] = [
     want: (s) => assert.deepEqual(s.process.capabilities?.bounding, ['CAP_NET_BIND_SERVICE']),
   },
   {
-    name: 'non-root user: no effective caps, groups kept',
-    opts: { user: { uid: 1000, gid: 1000, additionalGids: [10] } },
+    name: 'non-root user: no effective caps, groups kept, HOME',
+    opts: { user: { uid: 1000, gid: 1000, additionalGids: [10] }, home: '/home/app' },
     want: (s) => {
+      assert.ok(s.process.env.includes('HOME=/home/app'));
       assert.deepEqual(s.process.user, { uid: 1000, gid: 1000, additionalGids: [10] });
       assert.deepEqual(s.process.capabilities?.effective, []);
       assert.ok((s.process.capabilities?.bounding.length ?? 0) > 0);
@@ -168,6 +169,7 @@ const cases: Case[] = [
       assert.equal(s.hostname, 'web');
       assert.ok(s.process.env.includes('A=1') && s.process.env.includes('HOSTNAME=web'));
       assert.ok(s.process.env.includes('TERM=xterm'));
+      assert.ok(s.process.env.includes('HOME=/'));
     },
   },
 ];

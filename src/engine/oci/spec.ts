@@ -63,6 +63,8 @@ export interface SpecOptions {
   cwd?: string;
   terminal?: boolean;
   user?: { uid: number; gid: number; additionalGids?: number[]; umask?: number };
+  /** HOME when env sets none (resolveUser's `home`; Docker's default "/"). */
+  home?: string;
   hostname?: string;
   namespaces?: Partial<Record<OciNamespaceType, NamespaceMode>>;
   privileged?: boolean;
@@ -273,6 +275,7 @@ function buildEnv(opts: SpecOptions): string[] {
   const env = [...(opts.env ?? [])];
   if (!env.some((e) => e.startsWith('PATH='))) env.unshift(defaultEnvPath);
   if (opts.hostname && !env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${opts.hostname}`);
+  if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${opts.home || '/'}`);
   if (opts.terminal && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
   return env;
 }
