@@ -13,12 +13,13 @@
  */
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { appendFile, type FileHandle, mkdir, open, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, delimiter, join } from 'node:path';
 import { ConflictError, InvalidError, NotFoundError, UnavailableError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { type CgroupLayout, detectCgroups, removeCgroup } from './cgroups.ts';
+import { type CgroupLayout, detectCgroups } from './cgroups.ts';
 import { spawnConmon } from './conmon.ts';
+import { crunFastDelete, crunFastStart } from './crun-fast-path.ts';
 import { type ExecHandle, type ExecOptions, startExec } from './exec.ts';
 import { ExitWatcher } from './exit-watcher.ts';
 import { runtimeError } from './runtime-error.ts';
@@ -34,7 +35,7 @@ export interface RuntimeOptions {
   /**
    * crun only, default true: `start` writes crun's exec fifo itself instead of
    * spawning `crun start`, and `delete` of an exited container removes its
-   * cgroup and state itself (see #fastStart, #fastDelete). Turn off for configs
+   * cgroup and state itself (see crun-fast-path.ts). Turn off for configs
    * with poststart hooks.
    */
   fastPaths?: boolean;
@@ -193,7 +194,7 @@ export class Runtime {
   /** Starts a created container. */
   async start(id: string): Promise<void> {
     checkId(id);
-    if (this.#fastPaths && (await this.#fastStart(id))) return;
+    if (this.#fastPaths && (await crunFastStart(this.runtimeRoot, id))) return;
     await this.#must(['start', id], `starting container ${id}`);
   }
 
@@ -364,58 +365,14 @@ export class Runtime {
     this.#exits.close();
   }
 
-  /**
-   * crun's `start` opens `<root>/<id>/exec.fifo` for writing, unlinks it and
-   * writes one byte: the container's init is blocked reading that fifo. Doing
-   * it here saves a process per start (~4 ms). Not done: poststart hooks
-   * (buildSpec sets none) and sd-notify. O_NONBLOCK: with no reader (init died)
-   * open fails and `crun start` runs instead to report why.
-   */
-  async #fastStart(id: string): Promise<boolean> {
-    const fifo = join(this.runtimeRoot, id, 'exec.fifo');
-    let fh: FileHandle;
-    try {
-      fh = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
-    } catch {
-      return false;
-    }
-    try {
-      await unlink(fifo);
-      await fh.write(Buffer.alloc(1));
-      return true;
-    } catch {
-      return false;
-    } finally {
-      await fh.close();
-    }
-  }
-
-  /**
-   * crun's `delete` of an exited container removes its cgroup and its state
-   * directory; done here it saves a process (~5 ms) on every `run --rm`. Only
-   * once conmon has recorded the exit (the init is dead, and with it every
-   * process of its pid namespace) and when the config has no poststop hooks;
-   * anything unexpected (processes left in the cgroup, systemd cgroups) falls
-   * back to `crun delete`.
-   */
   async #fastDelete(id: string): Promise<boolean> {
+    // Only once conmon has recorded the exit: then no process of the container is left.
     if ((await this.#exits.read(id)) === undefined) return false;
-    const dir = join(this.runtimeRoot, id);
     try {
-      const [statusText, configText] = await Promise.all([
-        readFile(join(dir, 'status'), 'utf8'),
-        readFile(join(dir, 'config.json'), 'utf8'),
-      ]);
-      const status = JSON.parse(statusText) as { 'cgroup-path'?: unknown; 'systemd-cgroup'?: unknown };
-      const config = JSON.parse(configText) as { hooks?: { poststop?: unknown[] } };
-      if (status['systemd-cgroup'] || config.hooks?.poststop?.length) return false;
-      const cgroupPath = status['cgroup-path'];
-      if (typeof cgroupPath === 'string' && cgroupPath !== '' && cgroupPath !== '/') {
+      return await crunFastDelete(this.runtimeRoot, id, () => {
         this.#layout ??= detectCgroups();
-        await removeCgroup(await this.#layout, cgroupPath);
-      }
-      await rm(dir, { recursive: true, force: true });
-      return true;
+        return this.#layout;
+      });
     } catch (err) {
       this.#log.debug({ container: id, err }, 'fast delete not possible, using the runtime');
       return false;
