@@ -100,8 +100,7 @@ export function clampRlimits(requested: readonly OciRlimit[], host: HostInfo['rl
   const out: OciRlimit[] = [];
   for (const r of merged.values()) {
     const max = host.get(r.type)?.hard ?? Number.POSITIVE_INFINITY;
-    // The spec encodes unlimited as 2^64-1; JSON numbers cannot hold it, so -1 would be wrong too:
-    // we keep Infinity only when the host is unlimited and the caller asked for unlimited (-1).
+    // A negative request means unlimited; it still cannot exceed the host's hard limit.
     const want = (v: number) => (v < 0 ? Number.POSITIVE_INFINITY : v);
     const hard = Math.min(want(r.hard), max);
     const soft = Math.min(want(r.soft), hard);
@@ -110,7 +109,10 @@ export function clampRlimits(requested: readonly OciRlimit[], host: HostInfo['rl
   return out;
 }
 
-/** 2^64-1 (RLIM_INFINITY) does not fit a JSON number exactly; 2^63-1 is accepted by crun and runc. */
+/**
+ * Unlimited is RLIM_INFINITY (2^64-1) in the spec, which a JSON number cannot
+ * carry exactly; 2^53-1 is as good as unlimited for every rlimit.
+ */
 function finite(v: number): number {
   return Number.isFinite(v) ? v : Number.MAX_SAFE_INTEGER;
 }
