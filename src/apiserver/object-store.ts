@@ -126,7 +126,8 @@ export class ObjectStore {
           this.key(type, meta.namespace, meta.name ?? ''),
           this.#encode(obj),
         );
-        return this.decode(kv);
+        obj.metadata.resourceVersion = String(kv.modRevision);
+        return obj;
       } catch (err) {
         // Give back what admission allocated for the write that did not happen.
         for (const a of this.#admission) await a.released?.(type, obj);
@@ -195,10 +196,9 @@ export class ObjectStore {
         return { obj: current, created: false };
       }
       try {
-        return {
-          obj: this.decode(await this.store.update(key, this.#encode(obj), kv.modRevision)),
-          created: false,
-        };
+        const written = await this.store.update(key, this.#encode(obj), kv.modRevision);
+        obj.metadata.resourceVersion = String(written.modRevision);
+        return { obj, created: false };
       } catch (err) {
         if (err instanceof ConflictError && !wantRv) continue;
         throw err;

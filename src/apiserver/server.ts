@@ -71,6 +71,7 @@ export class ApiServer {
   readonly #authz: Authorizer;
   readonly #openapi: OpenApi;
   readonly #abort = new AbortController();
+  readonly #namespaces: NamespaceLifecycle;
   #server: https.Server | undefined;
   #compactTimer: NodeJS.Timeout | undefined;
   #address = '';
@@ -81,10 +82,8 @@ export class ApiServer {
     this.#authz = opts.authorizer ?? allowAll;
     const nsType = this.types.lookup('', 'v1', 'namespaces');
     if (!nsType) throw new Error('namespaces type missing');
-    this.objects = new ObjectStore(opts.store, [
-      new NamespaceLifecycle(() => this.objects, nsType),
-      new ServiceAllocator(opts.store),
-    ]);
+    this.#namespaces = new NamespaceLifecycle(() => this.objects, nsType);
+    this.objects = new ObjectStore(opts.store, [this.#namespaces, new ServiceAllocator(opts.store)]);
     this.#openapi = new OpenApi(this.types);
   }
 
@@ -117,6 +116,7 @@ export class ApiServer {
     const crdType = this.types.lookup('apiextensions.k8s.io', 'v1', 'customresourcedefinitions');
     const nsType = this.types.lookup('', 'v1', 'namespaces');
     if (!crdType || !nsType) throw new Error('core types missing');
+    await this.#namespaces.start(this.#abort.signal, log);
     await watchCrds({ objects: this.objects, types: this.types, crdType, log, signal: this.#abort.signal });
     await bootstrap(this.objects, this.types, addr.port);
     await new NamespaceFinalizer(this.objects, this.types, nsType, log).start(this.#abort.signal);
