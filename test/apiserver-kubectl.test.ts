@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import https from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import { type EtcdProcess, startEtcd } from '../src/storage/etcd/etcd-process.ts';
 import { startServer, type TestServer } from './apiserver-harness.ts';
@@ -330,16 +331,18 @@ function suite(name: string, opts: { datastore: 'sqlite' | 'etcd'; etcd?: boolea
       await ok(['create', 'cm', 'dup']);
       assert.match(await fails(['create', 'cm', 'dup']), /configmaps "dup" already exists/);
       assert.match(await fails(['get', 'pods', 'nope']), /pods "nope" not found/);
-      const anonymous = await s.kubectl([
-        'get',
-        'pods',
-        '--server',
-        s.url,
-        '--insecure-skip-tls-verify',
-        '--kubeconfig',
-        '/dev/null',
-      ]);
-      assert.match(anonymous.stderr, /Unauthorized|must be logged in/);
+      const anonymous = await new Promise<{ code: number; body: string }>((resolve, reject) => {
+        const req = https.get(`${s.url}/api/v1/pods`, { rejectUnauthorized: false }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => {
+            body += c.toString();
+          });
+          res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+      });
+      assert.equal(anonymous.code, 401);
+      assert.match(anonymous.body, /"reason":"Unauthorized"/);
     });
 
     test('deleting a namespace empties it, then removes it', async () => {
