@@ -40,9 +40,20 @@ export interface Authorizer {
 /** Allows everything (the default until RBAC lands). */
 export const allowAll: Authorizer = { authorize: () => ({ allowed: true }) };
 
+// Parsing the peer certificate is costly; a connection's certificate never changes.
+const socketUsers = new WeakMap<object, UserInfo | null>();
+
 /** Verified client certificate: CN is the user, O entries the groups. */
 export function certificateUser(req: IncomingMessage): UserInfo | undefined {
   const socket = req.socket as TLSSocket;
+  const cached = socketUsers.get(socket);
+  if (cached !== undefined) return cached ?? undefined;
+  const user = parseCertificateUser(socket);
+  socketUsers.set(socket, user ?? null);
+  return user;
+}
+
+function parseCertificateUser(socket: TLSSocket): UserInfo | undefined {
   if (typeof socket.getPeerCertificate !== 'function' || !socket.authorized) return undefined;
   const cert = socket.getPeerCertificate();
   const cn = cert?.subject?.CN;
