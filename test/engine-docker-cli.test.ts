@@ -4,6 +4,7 @@
  * conmon + crun, real networking on the host's loopback and our netns.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,6 +84,37 @@ describe('run', () => {
     assert.equal(r.code, 125);
     assert.match(r.stderr, /Conflict\. The container name "\/dup" is already in use/);
     ok(['rm', 'dup']);
+  });
+});
+
+describe('interactive', () => {
+  test('stdin reaches the container with -i and ends with the client', () => {
+    const r = d.docker(
+      ['run', '-i', '--rm', 'busybox', 'sh', '-c', 'read line; echo got $line; cat; exit 5'],
+      {
+        input: 'first\nsecond\n',
+      },
+    );
+    assert.equal(r.code, 5);
+    assert.equal(r.stdout, 'got first\nsecond\n');
+  });
+
+  test('a TTY with -it, and exec -it with its exit code', () => {
+    // `script` gives the docker CLI a real pseudo-terminal, as a user's shell would.
+    const viaPty = (cmd: string) =>
+      spawnSync('script', ['-qec', cmd, '/dev/null'], {
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { ...process.env, DOCKER_HOST: d.host },
+      });
+    const run = viaPty(`docker run -it --rm busybox sh -c 'tty; exit 4'`);
+    assert.equal(run.status, 4);
+    assert.match(run.stdout, /\/dev\/pts\/\d+/);
+    ok(['run', '-d', '--name', 'ttyx', 'busybox', 'sleep', '1000']);
+    const exec = viaPty(`docker exec -it ttyx sh -c 'tty; exit 6'`);
+    assert.equal(exec.status, 6);
+    assert.match(exec.stdout, /\/dev\/pts\/\d+/);
+    ok(['rm', '-f', 'ttyx']);
   });
 });
 

@@ -32,6 +32,7 @@ import {
 } from './oci/cgroups.ts';
 import { readHostInfo } from './oci/host.ts';
 import { Runtime } from './oci/runtime.ts';
+import { ensureTmpfs } from './oci/state-dir.ts';
 import type {
   ContainerConfig,
   ContainerCreateRequest,
@@ -105,6 +106,8 @@ export class Engine implements EngineApi {
     await mkdir(o.runDir, { recursive: true, mode: 0o711 });
     this.#cgroups = await detectCgroups();
     await ensureHybridFix(this.#log, this.#cgroups);
+    // conmon fsyncs its pid and exit files: on tmpfs that costs nothing.
+    await ensureTmpfs(join(o.runDir, 'oci'), this.#log);
     const host = await readHostInfo();
     this.runtime = new Runtime({
       runtime: o.runtime ?? 'crun',

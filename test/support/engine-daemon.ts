@@ -86,7 +86,7 @@ export async function startEngine(name: string): Promise<EngineDaemon> {
         await d.stop();
       }
       const left = leftovers(prefix, dir);
-      cleanupKernel(prefix, join(dir, 'data'));
+      cleanupKernel(prefix, dir);
       rmSync(dir, { recursive: true, force: true });
       return left;
     },
@@ -127,7 +127,8 @@ export function leftovers(prefix: string, dir: string): string[] {
   out.push(...links.map((l) => `link ${l}`));
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
-    .filter((l) => l.split(' ')[4]?.startsWith(dir));
+    // The runtime's state tmpfs stays mounted by design (like /run); the rest must go.
+    .filter((l) => l.split(' ')[4]?.startsWith(dir) && l.split(' ')[4] !== join(dir, 'run/oci'));
   out.push(...mounts.map((m) => `mount ${m.split(' ')[4]}`));
   const conmons = spawnSync('pgrep', ['-f', `conmon.*${dir}`], { encoding: 'utf8' })
     .stdout.split('\n')
@@ -136,7 +137,7 @@ export function leftovers(prefix: string, dir: string): string[] {
   return out;
 }
 
-function cleanupKernel(prefix: string, dataDir: string): void {
+function cleanupKernel(prefix: string, dir: string): void {
   spawnSync('nft', ['delete', 'table', 'ip', prefix]);
   spawnSync('ip', ['link', 'del', `${prefix}0`]);
   for (const n of existsSync('/run/netns') ? readdirSync('/run/netns') : []) {
@@ -144,6 +145,6 @@ function cleanupKernel(prefix: string, dataDir: string): void {
   }
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const mp = line.split(' ')[4];
-    if (mp?.startsWith(dataDir)) spawnSync('umount', ['-l', mp]);
+    if (mp?.startsWith(dir)) spawnSync('umount', ['-l', mp]);
   }
 }

@@ -302,6 +302,7 @@ export class ContainerManager {
         logMaxSize: o.logMaxSize,
         terminal: rec.config.Tty ?? false,
         stdin: rec.config.OpenStdin ?? false,
+        stdinOnce: rec.config.StdinOnce ?? false,
       });
       await o.runtime.start(rec.id);
       rec.state = {

@@ -30,6 +30,8 @@ export interface ConmonArgs {
   logMaxSize?: number;
   terminal: boolean;
   stdin: boolean;
+  /** Close the container's stdin when the first attached client disconnects (docker's StdinOnce). */
+  stdinOnce?: boolean;
   exitCommand?: string[];
   /** conmon's own log level (to stderr/syslog); default `error`. */
   logLevel?: string;
@@ -73,7 +75,8 @@ export function conmonArgv(a: ConmonArgs): string[] {
   for (const r of a.runtimeArgs) argv.push('--runtime-arg', r);
   if (a.logMaxSize && a.logMaxSize > 0) argv.push('--log-size-max', String(a.logMaxSize));
   if (a.terminal) argv.push('-t');
-  if (a.stdin) argv.push('-i', '--leave-stdin-open');
+  if (a.stdin) argv.push('-i');
+  if (a.stdin && !a.stdinOnce) argv.push('--leave-stdin-open');
   if (a.exitCommand && a.exitCommand.length > 0) {
     const [cmd, ...rest] = a.exitCommand;
     argv.push('--exit-command', cmd as string);

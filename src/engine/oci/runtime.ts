@@ -56,6 +56,8 @@ export interface CreateOptions {
   terminal?: boolean;
   /** Keep a stdin pipe open (fed through the attach socket). */
   stdin?: boolean;
+  /** With stdin: close it when the first attached client goes (docker run -i). */
+  stdinOnce?: boolean;
   /** Program + args conmon runs after the container exited (e.g. a cleanup hook). */
   exitCommand?: string[];
 }
@@ -179,6 +181,7 @@ export class Runtime {
           logMaxSize: opts.logMaxSize,
           terminal: !!opts.terminal,
           stdin: !!opts.stdin,
+          stdinOnce: !!opts.stdinOnce,
           exitCommand: opts.exitCommand,
         },
         async () => Number((await readFile(join(persistDir, 'conmon.pid'), 'utf8')).trim()),
