@@ -255,6 +255,24 @@ test('events --since/--until replays and ends', async () => {
   await ok(['volume', 'rm', 'drv-cli-evt']);
 });
 
+test('events print exactly as docker prints them (nanosecond times, sorted attributes, json)', async (t) => {
+  const since = String(Math.floor(Date.now() / 1000) - 1);
+  await ok(['volume', 'create', 'drv-cli-evt2']);
+  await ok(['volume', 'rm', 'drv-cli-evt2']);
+  const until = String(Math.floor(Date.now() / 1000) + 1);
+  await sameAsDocker(t, ['events', '--since', since, '--until', until]);
+  await sameAsDocker(t, ['events', '--since', since, '--until', until, '--format', '{{json .}}']);
+  await sameAsDocker(t, [
+    'events',
+    '--since',
+    since,
+    '--until',
+    until,
+    '--format',
+    '{{.Type}} {{.Action}} {{.Actor.ID}}',
+  ]);
+});
+
 test('cp to the container, stats --no-stream, top, diff, port', async () => {
   await ok(['run', '-d', '--name', 'cpc', 'busybox', 'sleep']);
   const src = join(dir, 'hostfile.txt');

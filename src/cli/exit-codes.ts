@@ -11,6 +11,8 @@ export const exitCodes = {
   daemon: 125,
   cannotInvoke: 126,
   notFound: 127,
+  /** stdout's reader went away (128 + SIGPIPE), as a shell reports a CLI killed by SIGPIPE. */
+  brokenPipe: 141,
   failure(err: unknown): number {
     return err instanceof InvalidError ? exitCodes.usage : 1;
   },

@@ -1,5 +1,5 @@
 import type { ContainerSummary, EngineEvent, ImageSummary, VolumeInspect } from '../engine/types.ts';
-import { jsonLines } from './docker/client.ts';
+import { textLines } from './docker/client.ts';
 import type { Context } from './docker/invoke.ts';
 import { encodeFilters } from './filters.ts';
 import { alignColumns, formatRows, formatValue } from './formatting.ts';
@@ -199,9 +199,12 @@ export async function prune(ctx: Context, _args: string[], opts: Record<string, 
   return 0;
 }
 
-/** "2026-11-23T11:15:44.836935529Z container start <id> (image=busybox, name=evt)" */
-export function formatEvent(e: EngineEvent): string {
-  const nanos = e.timeNano ? String(Math.round(e.timeNano % 1e9)).padStart(9, '0') : '000000000';
+/**
+ * "2026-11-23T11:15:44.836935529Z container start <id> (image=busybox, name=evt)".
+ * `timeNano` is past 2^53, so its digits are taken from the raw JSON (`rawTimeNano`).
+ */
+export function formatEvent(e: EngineEvent, rawTimeNano?: string): string {
+  const nanos = rawTimeNano ? rawTimeNano.slice(-9).padStart(9, '0') : '000000000';
   const stamp = `${new Date(e.time * 1000).toISOString().replace(/\.\d+Z$/, '')}.${nanos}Z`;
   const attrs = Object.entries(e.Actor?.Attributes ?? {})
     .sort(([a], [b]) => (a < b ? -1 : 1))
@@ -222,12 +225,11 @@ export async function events(ctx: Context, _args: string[], opts: Record<string,
   const stop = () => res.destroy();
   process.once('SIGINT', stop);
   try {
-    for await (const e of jsonLines<EngineEvent>(res)) {
-      ctx.stdout.write(
-        format
-          ? formatRows([e], format === 'json' ? '{{json .}}' : format, { defaultFormat: '', headers: {} })
-          : formatEvent(e),
-      );
+    for await (const line of textLines(res)) {
+      const e = JSON.parse(line) as EngineEvent;
+      if (format === 'json' || format === '{{json .}}') ctx.stdout.write(`${line}\n`);
+      else if (format) ctx.stdout.write(formatRows([e], format, { defaultFormat: '', headers: {} }));
+      else ctx.stdout.write(formatEvent(e, /"timeNano":(\d+)/.exec(line)?.[1]));
     }
   } catch (err) {
     if (!res.destroyed) throw err;

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import {
   ConflictError,
   DroverError,
@@ -245,18 +246,25 @@ function compareVersions(a: string, b: string): number {
   return a1 !== b1 ? a1 - b1 : a2 - b2;
 }
 
-/** Parses a newline-delimited JSON stream (events, stats, progress) message by message. */
-export async function* jsonLines<T>(res: Readable): AsyncGenerator<T> {
+/** Splits a stream into its non-empty lines (UTF-8 safe across chunk boundaries). */
+export async function* textLines(res: Readable): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
   let buf = '';
   for await (const chunk of res) {
-    buf += (chunk as Buffer).toString('utf8');
+    buf += decoder.write(chunk as Buffer);
     let nl = buf.indexOf('\n');
     while (nl >= 0) {
       const line = buf.slice(0, nl).trim();
       buf = buf.slice(nl + 1);
-      if (line) yield JSON.parse(line) as T;
+      if (line) yield line;
       nl = buf.indexOf('\n');
     }
   }
-  if (buf.trim()) yield JSON.parse(buf) as T;
+  buf += decoder.end();
+  if (buf.trim()) yield buf.trim();
+}
+
+/** Parses a newline-delimited JSON stream (events, stats, progress) message by message. */
+export async function* jsonLines<T>(res: Readable): AsyncGenerator<T> {
+  for await (const line of textLines(res)) yield JSON.parse(line) as T;
 }

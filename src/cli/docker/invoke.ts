@@ -34,6 +34,10 @@ export function commandPath(cmd: Command): string {
 /** Runs a verb and turns its errors into docker-like messages and exit codes. */
 export async function invoke(cmd: Command, load: () => Promise<Verb>, style: ErrorStyle): Promise<number> {
   const stderr = process.stderr;
+  // A reader that went away (`drover ps | head -1`): end quietly, like a Go CLI killed by SIGPIPE.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(exitCodes.brokenPipe);
+  });
   try {
     const globals = cmd.optsWithGlobals() as { host?: string };
     const client = new DockerClient({
@@ -69,6 +73,7 @@ export function reportError(
     opts.stderr.write(`${run ? 'drover: ' : ''}${err.message}${hint}\n`);
     return run ? exitCodes.daemon : 1;
   }
+  if ((err as NodeJS.ErrnoException).code === 'EPIPE') return exitCodes.brokenPipe;
   opts.stderr.write(`drover: ${describeError(err)}\n`);
   return opts.style === 'run' ? exitCodes.daemon : 1;
 }
