@@ -7,7 +7,7 @@ set -eu
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-APT_PACKAGES="crun runc conmon containernetworking-plugins busybox-static nftables iproute2 iptables catatonit etcd-server etcd-client gcc libc6-dev"
+APT_PACKAGES="crun runc conmon containernetworking-plugins busybox-static nftables iproute2 iptables catatonit etcd-server etcd-client gcc libc6-dev docker-compose"
 missing=""
 for p in $APT_PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

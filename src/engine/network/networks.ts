@@ -74,7 +74,8 @@ export function validateCreate(
     throw new InvalidError(`invalid bridge name: ${bridge}`);
   if (networks.some((n) => n.bridge === bridge))
     throw new AlreadyExistsError(`bridge ${bridge} is already in use`);
-  options[bridgeNameOption] = bridge;
+  // Options echo only what the user asked for (compose compares them to decide
+  // whether a network must be recreated); the chosen bridge lives in `bridge`.
   const record: NetworkRecord = {
     id,
     name: req.Name,
