@@ -292,6 +292,18 @@ function suite(name: string, opts: { datastore: 'sqlite' | 'etcd'; etcd?: boolea
       assert.match(await ok(['get', 'pods']), /p1\s+0\/1\s+Running\s+0/);
     });
 
+    test('get -w prints changes as they happen', async () => {
+      const watching = s.kubectl(['get', 'cm', '-w', '--request-timeout=4s']);
+      const deadline = Date.now() + 3000;
+      // Create until the watch has surely started; each create is a new event either way.
+      for (let i = 0; Date.now() < deadline && i < 5; i++) {
+        await ok(['create', 'cm', `watched-${i}`]);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      const r = await watching;
+      assert.match(r.stdout, /watched-4\s+0\s+\S+/);
+    });
+
     test('api-resources, api-versions, explain', async () => {
       assert.match(await ok(['api-resources']), /deployments\s+deploy\s+apps\/v1\s+true\s+Deployment/);
       assert.match(await ok(['api-versions']), /^apps\/v1$/m);
@@ -309,6 +321,13 @@ function suite(name: string, opts: { datastore: 'sqlite' | 'etcd'; etcd?: boolea
       await ok(['scale', 'wg', 'w1', '--replicas=4']);
       await ok(['patch', 'wg', 'w1', '--type=merge', '-p', '{"spec":{"size":7}}']);
       assert.equal(await ok(['get', 'wg', 'w1', '-o', 'jsonpath={.spec.size}/{.spec.replicas}']), '7/4');
+      assert.match(
+        await fails(
+          ['apply', '-f', '-'],
+          'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w2}\nspec: {size: big}\n',
+        ),
+        /spec.size in body must be of type integer/,
+      );
       assert.match(await ok(['delete', 'wg', 'w1']), /deleted/);
     });
 
@@ -331,6 +350,7 @@ function suite(name: string, opts: { datastore: 'sqlite' | 'etcd'; etcd?: boolea
       await ok(['create', 'cm', 'dup']);
       assert.match(await fails(['create', 'cm', 'dup']), /configmaps "dup" already exists/);
       assert.match(await fails(['get', 'pods', 'nope']), /pods "nope" not found/);
+      assert.match(await fails(['delete', 'ns', 'default']), /Forbidden.*this namespace may not be deleted/);
       const anonymous = await new Promise<{ code: number; body: string }>((resolve, reject) => {
         const req = https.get(`${s.url}/api/v1/pods`, { rejectUnauthorized: false }, (res) => {
           let body = '';

@@ -10,12 +10,15 @@ export const maxBodyBytes = 3 * 1024 * 1024;
 export async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
+  // Leaving the loop early would destroy the socket before the 413 could be
+  // sent, so an oversized body is read to its end and dropped.
   for await (const c of req) {
     const b = c as Buffer;
     size += b.length;
-    if (size > maxBodyBytes)
-      throw new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
-    chunks.push(b);
+    if (size <= maxBodyBytes) chunks.push(b);
+  }
+  if (size > maxBodyBytes) {
+    throw new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${maxBodyBytes}`);
   }
   return Buffer.concat(chunks);
 }

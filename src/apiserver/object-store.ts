@@ -9,6 +9,8 @@ import { ApiError, invalidStatus } from './status.ts';
 /** Checks and side effects around writes (namespace lifecycle, IP allocation...). */
 export interface Admission {
   admit(req: AdmissionRequest): Promise<void>;
+  /** Before a delete is carried out; throw to refuse it. */
+  admitDelete?(type: ResourceType, obj: KubeObject): Promise<void>;
   /** After an object is removed from storage (release what it held). */
   released?(type: ResourceType, obj: KubeObject): Promise<void>;
 }
@@ -318,6 +320,7 @@ export class ObjectStore {
           `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${obj.metadata.resourceVersion ?? ''}`,
         );
       }
+      for (const a of this.#admission) await a.admitDelete?.(type, obj);
       const grace = this.#gracePeriod(type, obj, opts);
       const finalizers = obj.metadata.finalizers ?? [];
       const pendingFinalizers = finalizers.length > 0 || (type.kind === 'Namespace' && type.group === '');

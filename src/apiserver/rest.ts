@@ -45,6 +45,9 @@ export async function handleResource(ctx: RestContext): Promise<void> {
       throw notFoundStatus(`${type.plural}/${info.subresource}`, info.name ?? '');
     return;
   }
+  if ((info.verb === 'update' || info.verb === 'patch') && !info.name) {
+    throw methodNotAllowed(`${ctx.req.method ?? ''} is not allowed on a collection of ${type.plural}`);
+  }
   switch (info.verb) {
     case 'get':
       return handleGet(ctx);

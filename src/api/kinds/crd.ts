@@ -1,4 +1,5 @@
 import type { Column, FieldError, ResourceType, TablePrinter } from '../resource.ts';
+import { validateSchema } from '../schema-validation.ts';
 import { age, ageColumn, col, nameColumn } from '../table-format.ts';
 import { asArray, getPath, isObject, type JsonObject, type KubeObject } from '../types.ts';
 import { invalid, required, validateMeta } from '../validation.ts';
@@ -154,7 +155,14 @@ export function typesFromCrd(crd: KubeObject): ResourceType[] {
           }
         : {}),
       strategy: {
-        validate: (o) => validateMeta(o, 'subdomain'),
+        validate(o) {
+          const out = validateMeta(o, 'subdomain');
+          if (!isObject(schema)) return out;
+          const { metadata: _m, apiVersion: _a, kind: _k, ...body } = o;
+          const props = isObject(schema.properties) ? schema.properties : {};
+          const { metadata: _pm, apiVersion: _pa, kind: _pk, ...rest } = props;
+          return [...out, ...validateSchema({ ...schema, properties: rest }, body)];
+        },
         table: printerTable(asArray(v.additionalPrinterColumns)),
       },
     });

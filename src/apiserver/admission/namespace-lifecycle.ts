@@ -4,6 +4,8 @@ import { ForbiddenError, NotFoundError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { Admission, AdmissionRequest, ObjectStore } from '../object-store.ts';
 
+const immortal = new Set(['default', 'kube-system', 'kube-public']);
+
 /**
  * Namespaced objects may only be created in a namespace that exists and is
  * not terminating (upstream's NamespaceLifecycle admission plugin). Reads a
@@ -46,6 +48,14 @@ export class NamespaceLifecycle implements Admission {
 
   #put(ns: KubeObject): void {
     if (ns.metadata.name) this.#cache.set(ns.metadata.name, ns);
+  }
+
+  /** The system namespaces cannot be deleted (upstream: immortal namespaces). */
+  async admitDelete(type: ResourceType, obj: KubeObject): Promise<void> {
+    if (type !== this.#namespaceType) return;
+    const name = obj.metadata.name ?? '';
+    if (immortal.has(name))
+      throw new ForbiddenError(`namespaces "${name}" is forbidden: this namespace may not be deleted`);
   }
 
   async admit(req: AdmissionRequest): Promise<void> {
