@@ -22,10 +22,12 @@ export async function bootstrap(objects: ObjectStore, types: TypeRegistry, apiPo
   const nsType = types.lookup('', 'v1', 'namespaces');
   const svcType = types.lookup('', 'v1', 'services');
   if (!nsType || !svcType) throw new Error('bootstrapping: core types are not registered');
-  for (const name of systemNamespaces) {
-    if (!(await objects.tryGet(nsType, undefined, name)))
-      await ensure(objects, nsType, { metadata: { name } });
-  }
+  await Promise.all(
+    systemNamespaces.map(async (name) => {
+      if (!(await objects.tryGet(nsType, undefined, name)))
+        await ensure(objects, nsType, { metadata: { name } });
+    }),
+  );
   if (!(await objects.tryGet(svcType, 'default', 'kubernetes'))) {
     await ensure(objects, svcType, {
       metadata: {

@@ -31,23 +31,22 @@ export function registerServer(program: Command): void {
 
 /** Wires storage, PKI and the API server; runs until SIGINT/SIGTERM. */
 export async function runServer(opts: ServerOptions, logLevel = 'info'): Promise<void> {
-  const [
-    { createLogger },
-    { loadOrCreatePki },
-    { ApiServer },
-    { adminKubeconfig, writeKubeconfig },
-    { TokenFile },
-  ] = await Promise.all([
-    import('../../lib/logger.ts'),
-    import('../../apiserver/pki.ts'),
-    import('../../apiserver/server.ts'),
-    import('../../apiserver/kubeconfig.ts'),
-    import('../../apiserver/auth.ts'),
-  ]);
-  const log = createLogger(logLevel as Parameters<typeof createLogger>[0]).child({ component: 'server' });
   const [host = '127.0.0.1', portText = '6443'] = splitHostPort(opts.httpsListen);
-  const pki = await loadOrCreatePki(path.join(opts.dataDir, 'tls'), [host, ...(opts.tlsSan ?? [])]);
-  const store = await openStore(opts);
+  // Certificates (generated in a child process on first start) and the store
+  // open while the server's modules load.
+  const pkiReady = import('../../apiserver/pki.ts').then((m) =>
+    m.loadOrCreatePki(path.join(opts.dataDir, 'tls'), [host, ...(opts.tlsSan ?? [])]),
+  );
+  const storeReady = openStore(opts);
+  const [{ createLogger }, { ApiServer }, { adminKubeconfig, writeKubeconfig }, { TokenFile }] =
+    await Promise.all([
+      import('../../lib/logger.ts'),
+      import('../../apiserver/server.ts'),
+      import('../../apiserver/kubeconfig.ts'),
+      import('../../apiserver/auth.ts'),
+    ]);
+  const log = createLogger(logLevel as Parameters<typeof createLogger>[0]).child({ component: 'server' });
+  const [pki, store] = await Promise.all([pkiReady, storeReady]);
   const server = new ApiServer({
     store,
     pki,
