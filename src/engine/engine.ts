@@ -555,12 +555,12 @@ export class Engine implements EngineApi {
   }
 
   async containerChanges(ref: string): Promise<{ Path: string; Kind: 0 | 1 | 2 }[]> {
-    const rec = this.containers.records.get(ref);
+    const rec = await this.#withRootfs(ref);
     return (await this.images.diffRootfs(this.containers.dir(rec))) as { Path: string; Kind: 0 | 1 | 2 }[];
   }
 
   async exportContainer(ref: string): Promise<Readable> {
-    const rec = this.containers.records.get(ref);
+    const rec = await this.#withRootfs(ref);
     return this.images.exportRootfs(this.containers.dir(rec));
   }
 
@@ -576,7 +576,7 @@ export class Engine implements EngineApi {
       config?: ContainerConfig;
     },
   ): Promise<{ Id: string }> {
-    const rec = this.containers.records.get(ref);
+    const rec = await this.#withRootfs(ref);
     const pause = opts.pause !== false && rec.state.status === 'running';
     if (pause) await this.containers.pause(rec.id);
     try {
@@ -779,6 +779,13 @@ export class Engine implements EngineApi {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  /** A container whose writable layer exists (a created, never started one gets it now, as Docker's has). */
+  async #withRootfs(ref: string): Promise<ContainerRecord> {
+    const rec = this.containers.records.get(ref);
+    await this.images.prepareRootfs(rec.imageId, this.containers.dir(rec));
+    return rec;
+  }
 
   #running(ref: string): ContainerRecord {
     const rec = this.containers.records.get(ref);

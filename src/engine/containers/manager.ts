@@ -73,6 +73,7 @@ export class ContainerManager {
   readonly #restartTimers = new Map<string, NodeJS.Timeout>();
   readonly #restartDelay = new Map<string, number>();
   readonly #exitWatches = new Map<string, AbortController>();
+  readonly #starting = new Map<string, Promise<void>>();
   readonly #runListeners = new Map<string, Set<() => void>>();
   #closing = false;
 
@@ -261,7 +262,25 @@ export class ContainerManager {
     await this.#run(rec);
   }
 
-  async #run(rec: ContainerRecord): Promise<void> {
+  /**
+   * Starts the container. An exit can be noticed before this returns (a fast
+   * `true`); its processing waits for the start to finish (#starting), so the
+   * start's own bookkeeping never races the exit's.
+   */
+  #run(rec: ContainerRecord): Promise<void> {
+    const run = this.#runOnce(rec);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#starting.set(rec.id, settled);
+    settled.then(() => {
+      if (this.#starting.get(rec.id) === settled) this.#starting.delete(rec.id);
+    });
+    return run;
+  }
+
+  async #runOnce(rec: ContainerRecord): Promise<void> {
     const dir = this.dir(rec);
     const p = containerPaths(dir);
     const o = this.#o;
@@ -427,6 +446,7 @@ export class ContainerManager {
 
   #handleExit(rec: ContainerRecord, code: number, oomKilled: boolean, o: { boot: boolean }): Promise<void> {
     const work = (async () => {
+      await this.#starting.get(rec.id);
       const m = this.#o;
       const ranForMs = Date.now() - Date.parse(rec.state.startedAt);
       rec.state = {
