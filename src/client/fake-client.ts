@@ -61,7 +61,8 @@ export class FakeClient implements Client {
   readonly #history: Change[] = [];
   readonly #watches = new Set<FakeWatch>();
   readonly #reactors: Reactor[] = [];
-  #rv = 0;
+  // Starts above 0: "0" means "any state" to watch and list, so no real version may be 0.
+  #rv = 1;
   #compacted = 0;
   /** Injectable for deterministic timestamps. */
   now: () => Date = () => new Date();
@@ -171,7 +172,8 @@ export class FakeClient implements Client {
     const hit = this.#react(action);
     if (hit !== undefined) return hit as T;
     const old = this.#mustGet(r, ns, name);
-    const next = (type === 'json' ? jsonPatch(old, patch) : mergePatch(old, patch)) as KubeObject;
+    const base = structuredClone(old);
+    const next = (type === 'json' ? jsonPatch(base, patch) : mergePatch(base, patch)) as KubeObject;
     if (!isObject(next) || !isObject(next.metadata))
       throw new InvalidError(`patching ${name}: result is not an object`);
     next.metadata.resourceVersion = old.metadata.resourceVersion;
