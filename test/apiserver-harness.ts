@@ -21,7 +21,10 @@ export interface TestServer {
   /** Milliseconds from spawn to the first successful `kubectl get ns`. */
   readyMs: number;
   kubectl(args: string[], opts?: { stdin?: string; env?: Record<string, string> }): Promise<KubectlResult>;
+  /** SIGTERM, wait, and remove the data dir (unless `keepDir`). */
   stop(): Promise<void>;
+  /** SIGKILL the server and wait for it; the data dir stays. */
+  kill(): Promise<void>;
 }
 
 export async function freePort(): Promise<number> {
@@ -68,11 +71,14 @@ async function exited(child: ChildProcess): Promise<void> {
 export async function startServer(opts: {
   datastore: 'sqlite' | 'etcd' | 'memory';
   etcdEndpoint?: string;
+  /** Reuse this data dir (restart tests); it is then kept on stop. */
+  dir?: string;
+  port?: number;
 }): Promise<TestServer> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'drv-apiserver-test-'));
+  const dir = opts.dir ?? mkdtempSync(path.join(tmpdir(), 'drv-apiserver-test-'));
   const home = path.join(dir, 'home');
   const kubeconfig = path.join(dir, 'kubeconfig.yaml');
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const args = [
     'server',
     '--no-agent',
@@ -98,7 +104,11 @@ export async function startServer(opts: {
     const killTimer = setTimeout(() => child.kill('SIGKILL'), 5000);
     await exited(child);
     clearTimeout(killTimer);
-    rmSync(dir, { recursive: true, force: true });
+    if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+  };
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited(child);
   };
   const deadline = Date.now() + 20_000;
   try {
@@ -116,5 +126,14 @@ export async function startServer(opts: {
     throw err;
   }
   const readyMs = performance.now() - started;
-  return { dir, kubeconfig, url: `https://127.0.0.1:${port}`, pid: child.pid ?? 0, readyMs, kubectl, stop };
+  return {
+    dir,
+    kubeconfig,
+    url: `https://127.0.0.1:${port}`,
+    pid: child.pid ?? 0,
+    readyMs,
+    kubectl,
+    stop,
+    kill,
+  };
 }
