@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -86,6 +86,16 @@ export async function startEngine(name: string): Promise<EngineDaemon> {
         await d.stop();
       }
       const left = leftovers(prefix, dir);
+      // Every container this daemon ran had a cgroup under /drover; none may remain.
+      for (const id of containerIdsSeen(logFile)) {
+        for (const root of [
+          '/sys/fs/cgroup/memory/drover',
+          '/sys/fs/cgroup/pids/drover',
+          '/sys/fs/cgroup/drover',
+        ]) {
+          if (existsSync(join(root, id))) left.push(`cgroup ${join(root, id)}`);
+        }
+      }
       cleanupKernel(prefix, dir);
       rmSync(dir, { recursive: true, force: true });
       return left;
@@ -97,7 +107,13 @@ export async function startEngine(name: string): Promise<EngineDaemon> {
     });
     d.child = child;
     const chunks: Buffer[] = [];
-    child.stderr!.on('data', (c: Buffer) => chunks.push(c));
+    const log = createWriteStream(logFile, { flags: 'a' });
+    let starting = true;
+    child.stderr!.on('data', (c: Buffer) => {
+      if (starting) chunks.push(c);
+      log.write(c);
+    });
+    child.once('exit', () => log.end());
     const deadline = Date.now() + 30_000;
     while (!(existsSync(socket) && d.docker(['version', '--format', '{{.Server.Version}}']).code === 0)) {
       if (child.exitCode !== null) {
@@ -107,10 +123,17 @@ export async function startEngine(name: string): Promise<EngineDaemon> {
         throw new Error(`drover engine did not come up: ${Buffer.concat(chunks).toString()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    child.stderr!.on('data', () => {});
+    starting = false;
+    chunks.length = 0;
   }
   await launch();
   return d;
+}
+
+/** Container ids from the daemon's debug log ("container created" lines). */
+function containerIdsSeen(logFile: string): string[] {
+  const text = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
+  return [...new Set([...text.matchAll(/"container":"([0-9a-f]{64})"/g)].map((m) => m[1]!))];
 }
 
 /** Kernel objects and processes of this daemon still present. */
