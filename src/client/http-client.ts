@@ -300,7 +300,13 @@ export class HttpClient implements Client {
     const res = await this.#send(call);
     if ((res.statusCode ?? 0) >= 300) throw await responseError(res, call.what);
     const text = await readBody(res);
-    return (text ? JSON.parse(text) : {}) as T;
+    try {
+      return (text ? JSON.parse(text) : {}) as T;
+    } catch (err) {
+      throw new UnavailableError(`${call.what}: decoding the response: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
   }
 
   #send(call: Call): Promise<http.IncomingMessage> {
