@@ -33,6 +33,7 @@ before(async () => {
     log: silentLogger(),
     tokens: await TokenFile.load(path.join(dir, 'tokens')),
     authorizer: denyDeletes,
+    bookmarkIntervalMs: 200,
   });
   await server.start();
 });
@@ -159,3 +160,53 @@ for (const tc of cases) {
     if (tc.match) assert.match(r.body, tc.match);
   });
 }
+
+function watchLines(
+  p: string,
+): Promise<{ type: string; object: { code?: number; metadata?: { name?: string } } }[]> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(
+      `${server.url}${p}`,
+      { ca: pki.caCert, headers: { Authorization: 'Bearer sekret' } },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => {
+          body += c.toString();
+        });
+        res.on('end', () =>
+          resolve(
+            body
+              .split('\n')
+              .filter((l) => l !== '')
+              .map((l) => JSON.parse(l)),
+          ),
+        );
+      },
+    );
+    req.on('error', reject);
+  });
+}
+
+test('watch: events after the resourceVersion, bookmarks, and the stream ends at timeoutSeconds', async () => {
+  const rv = String(await store.currentRevision());
+  const started = Date.now();
+  const lines = watchLines(
+    `/api/v1/namespaces/default/configmaps?watch=true&allowWatchBookmarks=true&timeoutSeconds=1&resourceVersion=${rv}`,
+  );
+  const create = await call('POST', '/api/v1/namespaces/default/configmaps', {
+    token: 'sekret',
+    body: '{"metadata":{"name":"watched"}}',
+  });
+  assert.equal(create.code, 201);
+  const events = await lines;
+  assert.ok(Date.now() - started >= 900, 'stream should last until timeoutSeconds');
+  assert.ok(events.some((e) => e.type === 'ADDED' && e.object.metadata?.name === 'watched'));
+  assert.ok(events.some((e) => e.type === 'BOOKMARK'));
+});
+
+test('watch from a compacted resourceVersion gets 410 Expired', async () => {
+  await store.compact(await store.currentRevision());
+  const events = await watchLines('/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=1');
+  assert.equal(events[0]?.type, 'ERROR');
+  assert.equal(events[0]?.object.code, 410);
+});
