@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { ResourceType } from '../api/resource.ts';
 import { AlreadyExistsError } from '../lib/errors.ts';
 import type { ObjectStore } from './object-store.ts';
@@ -18,7 +19,12 @@ async function ensure(
 }
 
 /** Creates what every cluster starts with: the system namespaces and the `kubernetes` Service. */
-export async function bootstrap(objects: ObjectStore, types: TypeRegistry, apiPort: number): Promise<void> {
+export async function bootstrap(
+  objects: ObjectStore,
+  types: TypeRegistry,
+  apiHost: string,
+  apiPort: number,
+): Promise<void> {
   const nsType = types.lookup('', 'v1', 'namespaces');
   const svcType = types.lookup('', 'v1', 'services');
   if (!nsType || !svcType) throw new Error('bootstrapping: core types are not registered');
@@ -39,6 +45,53 @@ export async function bootstrap(objects: ObjectStore, types: TypeRegistry, apiPo
         clusterIP: '10.43.0.1',
         ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: apiPort }],
       },
+    });
+  }
+  await publishEndpoints(objects, types, apiHost, apiPort);
+}
+
+/** The node address pods use to reach the API server when it listens on all interfaces. */
+function advertiseAddress(host: string): string {
+  if (host !== '0.0.0.0' && host !== '::' && host !== '') return host;
+  for (const addrs of Object.values(os.networkInterfaces())) {
+    for (const a of addrs ?? []) if (!a.internal && a.family === 'IPv4') return a.address;
+  }
+  return '127.0.0.1';
+}
+
+/** Endpoints and EndpointSlice of `default/kubernetes`: this server's address (rewritten at every start). */
+async function publishEndpoints(
+  objects: ObjectStore,
+  types: TypeRegistry,
+  host: string,
+  port: number,
+): Promise<void> {
+  const epType = types.lookup('', 'v1', 'endpoints');
+  const sliceType = types.lookup('discovery.k8s.io', 'v1', 'endpointslices');
+  if (!epType || !sliceType) return;
+  const ip = advertiseAddress(host);
+  const labels = { 'endpointslice.kubernetes.io/skip-mirror': 'true' };
+  const endpoints = {
+    metadata: { name: 'kubernetes', namespace: 'default', labels },
+    subsets: [{ addresses: [{ ip }], ports: [{ name: 'https', port, protocol: 'TCP' }] }],
+  };
+  const slice = {
+    metadata: {
+      name: 'kubernetes',
+      namespace: 'default',
+      labels: { 'kubernetes.io/service-name': 'kubernetes' },
+    },
+    addressType: ip.includes(':') ? 'IPv6' : 'IPv4',
+    endpoints: [{ addresses: [ip], conditions: { ready: true } }],
+    ports: [{ name: 'https', port, protocol: 'TCP' }],
+  };
+  for (const [type, obj] of [
+    [epType, endpoints],
+    [sliceType, slice],
+  ] as const) {
+    await objects.update(type, 'default', 'kubernetes', (cur) => ({ ...cur, ...structuredClone(obj) }), {
+      allowCreate: true,
+      fieldManager: 'kube-apiserver',
     });
   }
 }

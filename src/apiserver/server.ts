@@ -118,7 +118,7 @@ export class ApiServer {
     if (!crdType || !nsType) throw new Error('core types missing');
     await this.#namespaces.start(this.#abort.signal, log);
     await watchCrds({ objects: this.objects, types: this.types, crdType, log, signal: this.#abort.signal });
-    await bootstrap(this.objects, this.types, addr.port);
+    await bootstrap(this.objects, this.types, this.#opts.host, addr.port);
     await new NamespaceFinalizer(this.objects, this.types, nsType, log).start(this.#abort.signal);
     this.#startCompaction();
     log.info({ url: this.url }, 'api server listening');
