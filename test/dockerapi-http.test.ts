@@ -417,6 +417,32 @@ test('exec start: JSON body before the raw stream, stdin EOF from the half-close
   await call('DELETE', `/v1.41/containers/${id}?force=1`);
 });
 
+test('detach keys end the attach and leave the container running', async () => {
+  const id = await createContainer(['cat'], { OpenStdin: true, AttachStdin: true });
+  await post(`/v1.41/containers/${id}/start`);
+  const s = connect(sock);
+  const chunks: Buffer[] = [];
+  const ended = new Promise<void>((resolve) => s.on('end', resolve));
+  let sentKeys = false;
+  s.on('data', (c: Buffer) => {
+    chunks.push(c);
+    const all = Buffer.concat(chunks);
+    if (!sentKeys && all.includes('\r\n\r\n') && all.includes('typed\n')) {
+      sentKeys = true;
+      s.write('\x10\x11'); // ctrl-p ctrl-q
+    }
+  });
+  s.write(
+    `POST /v1.41/containers/${id}/attach?stream=1&stdin=1&stdout=1 HTTP/1.1\r\nHost: x\r\n` +
+      'Content-Length: 0\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\ntyped\n',
+  );
+  await ended;
+  s.destroy();
+  assert.deepEqual(demux(afterHead(Buffer.concat(chunks))), [{ stream: 1, text: 'typed\n' }]);
+  assert.equal(json(await call('GET', `/v1.41/containers/${id}/json`)).State.Running, true);
+  await call('DELETE', `/v1.41/containers/${id}?force=1`);
+});
+
 test('attach without Upgrade (old clients) gets 200 and the raw stream until close', async () => {
   const id = await createContainer(['sleep']);
   await post(`/v1.41/containers/${id}/start`);

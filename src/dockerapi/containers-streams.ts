@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { LogOptions, PathStat } from '../engine/types.ts';
 import { InvalidError } from '../lib/errors.ts';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from './detach-keys.ts';
 import { parseTime } from './filters.ts';
 import { sendEmpty, sendJson, startStream, writeChunk } from './respond.ts';
 import { type Context, param, q, type Route, readBody, versionLess } from './router.ts';
@@ -75,6 +76,7 @@ async function logs(ctx: Context): Promise<void> {
 
 async function attach(ctx: Context): Promise<void> {
   const id = param(ctx, 'id');
+  const detachKeys = parseDetachKeys(q.str(ctx, 'detachKeys') || DEFAULT_DETACH_KEYS);
   const { early } = await readHijackBody(ctx);
   const session = await ctx.engine.attachContainer(id, {
     stdin: q.bool(ctx, 'stdin'),
@@ -88,7 +90,7 @@ async function attach(ctx: Context): Promise<void> {
     return;
   }
   const stream = acceptHijack(ctx, streamContentType(ctx.apiVersion, session.tty));
-  await relaySession(session, stream, early);
+  await relaySession(session, stream, early, { detachKeys });
 }
 
 async function stats(ctx: Context): Promise<void> {

@@ -4,6 +4,7 @@
  */
 import type { ExecCreateRequest } from '../engine/types.ts';
 import { InvalidError } from '../lib/errors.ts';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from './detach-keys.ts';
 import { sendEmpty, sendJson } from './respond.ts';
 import { type Context, param, parseJsonBody, q, type Route, readJson } from './router.ts';
 import { acceptHijack, readHijackBody, relaySession, streamContentType } from './streams.ts';
@@ -33,8 +34,13 @@ async function start(ctx: Context): Promise<void> {
     else ctx.upgrade?.socket.end('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
     return;
   }
+  let detachKeys: Buffer | undefined;
+  if (session.stdin) {
+    const info = await ctx.engine.inspectExec(id).catch(() => null);
+    detachKeys = parseDetachKeys(info?.DetachKeys || DEFAULT_DETACH_KEYS);
+  }
   const stream = acceptHijack(ctx, streamContentType(ctx.apiVersion, session.tty));
-  await relaySession(session, stream, early);
+  await relaySession(session, stream, early, { detachKeys });
 }
 
 async function resize(ctx: Context): Promise<void> {

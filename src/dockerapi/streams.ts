@@ -15,6 +15,7 @@ import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import type { StdioSession } from '../engine/types.ts';
 import { InvalidError } from '../lib/errors.ts';
+import { DetachScanner } from './detach-keys.ts';
 import { commonHeaders } from './respond.ts';
 import { type Context, readBody, versionLess } from './router.ts';
 
@@ -127,6 +128,7 @@ export async function relaySession(
   session: StdioSession,
   stream: HijackedStream,
   early: Buffer,
+  opts: { detachKeys?: Buffer } = {},
 ): Promise<void> {
   const { out, socket } = stream;
   const stdin = session.stdin;
@@ -135,9 +137,28 @@ export async function relaySession(
   if (socket) {
     socket.on('error', () => session.close());
     if (stdin) {
-      if (early.length > 0) stdin.write(early);
-      socket.on('data', (d: Buffer) => stdin.write(d));
-      socket.on('end', () => stdin.end());
+      const scanner =
+        opts.detachKeys && opts.detachKeys.length > 0 ? new DetachScanner(opts.detachKeys) : null;
+      let detached = false;
+      const onData = (d: Buffer) => {
+        if (detached) return;
+        if (!scanner) {
+          stdin.write(d);
+          return;
+        }
+        const r = scanner.push(d);
+        if (r.pass.length > 0) stdin.write(r.pass);
+        if (r.detached) {
+          // Leave the process alone (its stdin stays open); just stop relaying.
+          detached = true;
+          session.close();
+        }
+      };
+      if (early.length > 0) onData(early);
+      socket.on('data', onData);
+      socket.on('end', () => {
+        if (!detached) stdin.end();
+      });
       stdin.on('error', () => {});
     } else {
       // Drain and ignore: the client's FIN must not stop our output.
