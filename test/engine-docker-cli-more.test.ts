@@ -157,6 +157,32 @@ describe('logs', () => {
   });
 });
 
+describe('log rotation', () => {
+  test('--log-opt max-size/max-file cap the log and logs still ends with the last line', () => {
+    // ~650 KB of log over ~4 s; past 8 KiB the live file rotates (checked every second), 2 files kept.
+    const script =
+      'i=0; while [ $i -lt 40 ]; do seq 1 600 | sed "s/^/$i-/"; i=$((i+1)); sleep 0.1; done; echo the-end';
+    ok([
+      'run',
+      '--name',
+      'chatty',
+      '--log-opt',
+      'max-size=8k',
+      '--log-opt',
+      'max-file=2',
+      'busybox',
+      'sh',
+      '-c',
+      script,
+    ]);
+    const logs = ok(['logs', 'chatty']);
+    assert.ok(logs.endsWith('the-end\n'), 'the last line is there');
+    assert.ok(logs.length < 400_000, `the log was capped (${logs.length} bytes kept)`);
+    assert.doesNotMatch(logs, /^0-1$/m, 'the oldest lines were rotated away');
+    ok(['rm', 'chatty']);
+  });
+});
+
 describe('images', () => {
   test('tag, history, save/load round trip, export/import, rmi', () => {
     ok(['tag', 'busybox', 'mine/bb:v1']);

@@ -14,6 +14,7 @@ import type { Logger } from '../lib/logger.ts';
 import { extractIntoRoot, packPath, resolveInRoot, statInRoot } from './containers/archive.ts';
 import { Execs } from './containers/exec.ts';
 import { containerPaths, psFilter, toInspect, toSummary } from './containers/inspect.ts';
+import { logLimits, rotatedFiles } from './containers/log-rotation.ts';
 import { readLogs } from './containers/logs.ts';
 import { ContainerManager, normalizeSignal } from './containers/manager.ts';
 import type { ContainerRecord } from './containers/record.ts';
@@ -160,6 +161,7 @@ export class Engine implements EngineApi {
     this.#execs = new Execs({ runtime: this.runtime, containerDir: (rec) => this.containers.dir(rec) });
     await Promise.all([this.images.init(), this.networks.init(), this.volumes.init()]);
     await this.containers.init();
+    this.containers.startLogRotation();
     this.#log.info({ dataDir: o.dataDir, cgroups: this.#cgroups.mode }, 'engine ready');
   }
 
@@ -392,7 +394,11 @@ export class Engine implements EngineApi {
     const isLive = () =>
       ['running', 'paused', 'restarting'].includes(rec.state.status) &&
       !!this.containers.records.find(rec.id);
-    return readLogs(containerPaths(this.containers.dir(rec)).log, { ...opts, exited: () => !isLive() });
+    const log = containerPaths(this.containers.dir(rec)).log;
+    return logsAcrossRotation(log, rotatedFiles(log, logLimits(rec.hostConfig.LogConfig)), {
+      ...opts,
+      exited: () => !isLive(),
+    });
   }
 
   /**
@@ -815,6 +821,21 @@ export class Engine implements EngineApi {
     const record = this.images.meta.get(imageId);
     return record ? imageSize(record) : undefined;
   }
+}
+
+/**
+ * The rotated files (oldest first), then the live one. `tail` counts in the
+ * live file only: after a rotation it may return fewer lines than asked.
+ */
+async function* logsAcrossRotation(
+  live: string,
+  rotated: Promise<string[]>,
+  opts: Parameters<typeof readLogs>[1],
+): AsyncGenerator<LogEntry> {
+  if (opts.tail === undefined || opts.tail === 'all') {
+    for (const file of await rotated) yield* readLogs(file, { ...opts, follow: false });
+  }
+  yield* readLogs(live, opts);
 }
 
 /** `container prune` takes `label` and `until`; ps filters know label. */

@@ -1,5 +1,5 @@
 import { watch } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
+import { type FileHandle, open, stat } from 'node:fs/promises';
 import type { LogEntry, LogOptions } from '../types.ts';
 
 /**
@@ -28,7 +28,7 @@ export async function* readLogs(
   const wantStderr = opts.stderr !== false;
   const sinceNs = opts.since ? BigInt(Math.floor(opts.since * 1e9)) : 0n;
   const untilNs = opts.until ? BigInt(Math.floor(opts.until * 1e9)) : 0n;
-  const file = opts.file ?? (await open(path, 'r').catch(() => undefined));
+  let file = opts.file ?? (await open(path, 'r').catch(() => undefined));
   if (!file) return;
   try {
     let offset =
@@ -64,6 +64,19 @@ export async function* readLogs(
         const { bytesRead: more } = await file.read(buf, 0, 1, offset);
         if (more === 0) return;
         continue;
+      }
+      // Rotated away (log-rotation.ts): finish the old file, then follow the new one.
+      const [now, current] = await Promise.all([stat(path).catch(() => undefined), file.stat()]);
+      if (now && now.ino !== current.ino) {
+        const { bytesRead: more } = await file.read(buf, 0, 1, offset);
+        if (more > 0) continue;
+        const next = await open(path, 'r').catch(() => undefined);
+        if (next) {
+          await file.close();
+          file = next;
+          offset = 0;
+          continue;
+        }
       }
       await waitForChange(path, opts);
     }

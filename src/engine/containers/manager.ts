@@ -35,6 +35,7 @@ import {
 } from './create-config.ts';
 import { renderResolvConf } from './etc-files.ts';
 import { containerPaths } from './inspect.ts';
+import { logLimits, rotateIfNeeded } from './log-rotation.ts';
 import { type ContainerRecord, ContainerRecords, zeroTime } from './record.ts';
 import { nextDelay, shouldRestart, shouldStartOnBoot, validateRestartPolicy } from './restart-policy.ts';
 
@@ -76,6 +77,7 @@ export class ContainerManager {
   readonly #starting = new Map<string, Promise<void>>();
   readonly #runListeners = new Map<string, Set<() => void>>();
   #closing = false;
+  #rotation: NodeJS.Timeout | undefined;
 
   constructor(o: ContainerManagerOptions) {
     this.#o = o;
@@ -120,9 +122,26 @@ export class ContainerManager {
     }
   }
 
+  /** Rotates the logs of running containers past their max-size (checked every few seconds). */
+  startLogRotation(intervalMs = 1000): void {
+    this.#rotation = setInterval(() => {
+      for (const rec of this.records.all()) {
+        if (rec.state.status !== 'running' && rec.state.status !== 'paused') continue;
+        const log = containerPaths(this.dir(rec)).log;
+        rotateIfNeeded(log, logLimits(rec.hostConfig.LogConfig), () =>
+          this.#o.runtime.reopenLog(rec.id),
+        ).catch((err: unknown) =>
+          this.#log.warn({ id: rec.id, err: describeError(err) }, 'rotating the log failed'),
+        );
+      }
+    }, intervalMs);
+    this.#rotation.unref();
+  }
+
   /** Stops watching; containers keep running under conmon. */
   close(): void {
     this.#closing = true;
+    clearInterval(this.#rotation);
     for (const t of this.#restartTimers.values()) clearTimeout(t);
     for (const ac of this.#exitWatches.values()) ac.abort();
   }
@@ -146,6 +165,7 @@ export class ContainerManager {
     const imageRef = req.config.Image ?? '';
     if (!imageRef) throw new InvalidError('No image specified (config.Image is empty)');
     validateHostConfig(hostConfig);
+    logLimits(hostConfig.LogConfig);
     const policyError = validateRestartPolicy(hostConfig.RestartPolicy);
     if (policyError) throw new InvalidError(policyError);
     const image = this.#resolveImage(imageRef);
