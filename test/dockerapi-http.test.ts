@@ -502,6 +502,25 @@ test('events stream NDJSON with filters and end at until', async () => {
   assert.equal((await call('DELETE', '/v1.41/volumes/drv-http-vol')).status, 204);
 });
 
+test('live events arrive as they happen, without history', async () => {
+  const first = await new Promise<string>((resolve, reject) => {
+    const req = request({ socketPath: sock, method: 'GET', path: '/v1.41/events' }, (res) => {
+      assert.equal(res.statusCode, 200);
+      void post('/v1.41/volumes/create', { Name: 'drv-live-vol' });
+      res.once('data', (c: Buffer) => {
+        req.destroy();
+        resolve(c.toString());
+      });
+    });
+    req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+    req.end();
+  });
+  const ev = JSON.parse(first.trim().split('\n')[0] ?? '');
+  assert.deepEqual([ev.Type, ev.Action, ev.Actor.ID], ['volume', 'create', 'drv-live-vol']);
+  assert.equal(typeof ev.timeNano, 'number');
+  assert.equal((await call('DELETE', '/v1.41/volumes/drv-live-vol')).status, 204);
+});
+
 test('volumes, networks and prune keep Docker shapes', async () => {
   const vols = json(await call('GET', '/v1.41/volumes'));
   assert.deepEqual(Object.keys(vols).sort(), ['Volumes', 'Warnings']);

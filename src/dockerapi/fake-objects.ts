@@ -100,7 +100,8 @@ export class FakeObjects {
     const timer =
       opts.until !== undefined ? setTimeout(stop, Math.max(0, opts.until * 1000 - Date.now())) : null;
     try {
-      for (const e of [...this.eventLog]) if (matches(e)) yield e;
+      // Like dockerd: history only when asked for with since.
+      if (opts.since !== undefined) for (const e of [...this.eventLog]) if (matches(e)) yield e;
       for await (const e of live) if (matches(e)) yield e;
     } finally {
       this.eventListeners.delete(listener);
