@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { apiVersionOf, type ResourceType } from '../api/resource.ts';
+import { messageProperties } from './openapi-schemas.ts';
+import { messageName } from './protobuf/decode.ts';
 import type { TypeRegistry } from './type-registry.ts';
 
 const groupPackages: Record<string, string> = {
@@ -22,25 +24,28 @@ function schemaName(t: ResourceType): string {
 
 const objectMeta = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
 
-function kindSchema(t: ResourceType): Record<string, unknown> {
+function kindSchema(t: ResourceType, components: Record<string, unknown>): Record<string, unknown> {
   const gvk = [{ group: t.group, version: t.version, kind: t.kind }];
+  const message = t.schema ? undefined : messageName(t.group, t.kind);
   const base: Record<string, unknown> = t.schema
     ? structuredClone(t.schema)
-    : {
-        type: 'object',
-        properties: {
-          spec: {
-            type: 'object',
-            description: `Spec of the ${t.kind}.`,
-            'x-kubernetes-preserve-unknown-fields': true,
+    : message
+      ? { type: 'object', properties: messageProperties(message, components) }
+      : {
+          type: 'object',
+          properties: {
+            spec: {
+              type: 'object',
+              description: `Spec of the ${t.kind}.`,
+              'x-kubernetes-preserve-unknown-fields': true,
+            },
+            status: {
+              type: 'object',
+              description: `Most recently observed status of the ${t.kind}.`,
+              'x-kubernetes-preserve-unknown-fields': true,
+            },
           },
-          status: {
-            type: 'object',
-            description: `Most recently observed status of the ${t.kind}.`,
-            'x-kubernetes-preserve-unknown-fields': true,
-          },
-        },
-      };
+        };
   const props = (base.properties ?? {}) as Record<string, unknown>;
   base.properties = {
     ...props,
@@ -116,34 +121,20 @@ export class OpenApi {
     for (const [group, versions] of this.#types.groups()) {
       for (const version of versions) {
         const types = this.#types.all().filter((t) => t.group === group && t.version === version);
+        const components: Record<string, unknown> = {};
+        components[objectMeta] = {
+          type: 'object',
+          properties: messageProperties('meta.ObjectMeta', components),
+        };
+        for (const t of types) kindSchema(t, components);
         const doc = {
           openapi: '3.0.0',
           info: { title: 'Kubernetes', version: 'v1.32.4' },
           paths: Object.assign({}, ...types.map(paths)),
           components: {
             schemas: {
-              [objectMeta]: {
-                type: 'object',
-                description: 'ObjectMeta is metadata that all persisted resources must have.',
-                properties: {
-                  name: { type: 'string', description: 'Name must be unique within a namespace.' },
-                  namespace: {
-                    type: 'string',
-                    description: 'Namespace defines the space within which each name must be unique.',
-                  },
-                  labels: {
-                    type: 'object',
-                    additionalProperties: { type: 'string' },
-                    description: 'Map of string keys and values.',
-                  },
-                  annotations: {
-                    type: 'object',
-                    additionalProperties: { type: 'string' },
-                    description: 'Annotations is an unstructured key value map.',
-                  },
-                },
-              },
-              ...Object.fromEntries(types.map((t) => [schemaName(t), kindSchema(t)])),
+              ...components,
+              ...Object.fromEntries(types.map((t) => [schemaName(t), kindSchema(t, components)])),
             },
           },
         };
