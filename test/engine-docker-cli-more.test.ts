@@ -4,6 +4,7 @@
  * system commands and bad input.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -289,6 +290,33 @@ describe('bad input', () => {
       assert.match(r.stderr, tc.err);
     });
   }
+
+  test('clients that disconnect mid-stream leave the daemon healthy', async () => {
+    ok([
+      'run',
+      '-d',
+      '--name',
+      'streamer',
+      'busybox',
+      'sh',
+      '-c',
+      'while true; do echo tick; sleep 0.1; done',
+    ]);
+    for (const args of [
+      ['logs', '-f', 'streamer'],
+      ['attach', 'streamer'],
+      ['stats', 'streamer'],
+      ['events'],
+    ]) {
+      const child = spawn('docker', ['-H', d.host, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+      await new Promise((r) => setTimeout(r, 300));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+    }
+    assert.equal(ok(['inspect', '-f', '{{.State.Status}}', 'streamer']).trim(), 'running');
+    assert.match(ok(['logs', '--tail', '1', 'streamer']), /tick/);
+    ok(['rm', '-f', 'streamer']);
+  });
 
   test('ambiguous id prefixes are refused', () => {
     const ids: string[] = [];
