@@ -135,6 +135,37 @@ test('one server listens on a unix socket and TCP at once', async () => {
   await assert.rejects(stat(path), /ENOENT/);
 });
 
+test('other parts can add routes (e.g. the builder)', async () => {
+  const extra = createDockerApiServer({
+    engine,
+    routes: [
+      {
+        method: 'POST',
+        path: '/build',
+        handler: async (ctx) => {
+          ctx.res!.writeHead(200, { 'Content-Type': 'application/json' });
+          ctx.res!.end('{"stream":"built"}\r\n');
+        },
+      },
+    ],
+  });
+  const path = join(dir, 'extra.sock');
+  await extra.listen(path);
+  try {
+    const r = await new Promise<number>((resolve, reject) => {
+      const req = request({ socketPath: path, method: 'POST', path: '/v1.41/build' }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(r, 200);
+  } finally {
+    await extra.close();
+  }
+});
+
 test('HEAD and GET /_ping carry Docker headers', async () => {
   const head = await call('HEAD', '/_ping');
   assert.equal(head.status, 200);

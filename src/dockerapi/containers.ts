@@ -209,6 +209,14 @@ async function prune(ctx: Context): Promise<void> {
   });
 }
 
+async function update(ctx: Context): Promise<void> {
+  await readBody(ctx.req);
+  throw new HttpError(
+    501,
+    `updating the resources of a running container (${param(ctx, 'id')}) is not supported yet`,
+  );
+}
+
 async function commit(ctx: Context): Promise<void> {
   const container = q.str(ctx, 'container');
   if (!container) throw new InvalidError('missing container parameter');
@@ -240,6 +248,7 @@ export const containerRoutes: Route[] = [
   { method: 'POST', path: '/containers/{id}/resize', handler: resize },
   { method: 'GET', path: '/containers/{id}/top', handler: top },
   { method: 'GET', path: '/containers/{id}/changes', handler: changes },
+  { method: 'POST', path: '/containers/{id}/update', handler: update },
   { method: 'DELETE', path: '/containers/{id}', handler: remove },
   { method: 'POST', path: '/commit', handler: commit },
 ];

@@ -16,7 +16,7 @@ import { execRoutes } from './exec.ts';
 import { imageRoutes } from './images.ts';
 import { networkRoutes } from './networks.ts';
 import { commonHeaders, HttpError, sendError, statusOf, writeRawError } from './respond.ts';
-import { type Context, compileRoutes, matchRoute, splitVersion } from './router.ts';
+import { type Context, compileRoutes, matchRoute, type Route, splitVersion } from './router.ts';
 import { isHijacked } from './streams.ts';
 import { systemRoutes } from './system.ts';
 import { volumeRoutes } from './volumes.ts';
@@ -24,6 +24,11 @@ import { volumeRoutes } from './volumes.ts';
 export interface DockerApiServerOptions {
   engine: EngineApi;
   log?: Logger;
+  /**
+   * More routes from other parts (e.g. the builder's `POST /build`), matched
+   * before the built-in ones. Handlers get the same Context and error mapping.
+   */
+  routes?: Route[];
 }
 
 export type ListenTarget = string | { host: string; port: number };
@@ -44,6 +49,7 @@ export function createDockerApiServer(opts: DockerApiServerOptions): DockerApiSe
   const engine = opts.engine;
   const log = (opts.log ?? silentLogger()).child({ component: 'dockerapi' });
   const routes = compileRoutes([
+    ...(opts.routes ?? []),
     ...systemRoutes,
     ...containerRoutes,
     ...containerStreamRoutes,
