@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type EtcdProcess, startEtcd } from '../src/storage/etcd/etcd-process.ts';
 import { startServer, type TestServer } from './apiserver-harness.ts';
@@ -242,11 +243,32 @@ function suite(name: string, opts: { datastore: 'sqlite' | 'etcd'; etcd?: boolea
       assert.equal(out, 'frontend,y,hello,nginx:1.26,80,5,4');
     });
 
+    test('client-side apply of a changed manifest, diff, edit', async () => {
+      const changed = manifests.replace('nginx:1.25', 'nginx:1.27').replace('a: "1"', 'a: "3"');
+      const diff = await s.kubectl(['diff', '-f', '-'], { stdin: changed });
+      assert.equal(diff.code, 1, diff.stderr);
+      assert.match(diff.stdout, /^\+\s+(- )?image: nginx:1.27$/m);
+      assert.match(await ok(['apply', '-f', '-'], changed), /deployment.apps\/web configured/);
+      assert.equal(
+        await ok(['get', 'deploy', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].image}']),
+        'nginx:1.27',
+      );
+      const editor = path.join(s.dir, 'editor.sh');
+      writeFileSync(editor, '#!/bin/sh\nsed -i \'s/a: "3"/a: "4"/\' "$1"\n', { mode: 0o755 });
+      const edit = await s.kubectl(['edit', 'cm', 'cfg'], { env: { KUBE_EDITOR: editor } });
+      assert.equal(edit.code, 0, edit.stderr);
+      assert.equal(await ok(['get', 'cm', 'cfg', '-o', 'jsonpath={.data.a}']), '4');
+    });
+
     test('replace and delete', async () => {
-      const yaml = (await ok(['get', 'cm', 'cfg', '-o', 'yaml'])).replace('a: "1"', 'a: "2"');
+      const yaml = (await ok(['get', 'cm', 'cfg', '-o', 'yaml'])).replace('a: "4"', 'a: "2"');
       await ok(['replace', '-f', '-'], yaml);
       assert.equal(await ok(['get', 'cm', 'cfg', '-o', 'jsonpath={.data.a}']), '2');
       assert.match(await ok(['delete', 'cm', 'cfg']), /configmap "cfg" deleted/);
+      await ok(['create', 'deployment', 'orphaned', '--image=busybox']);
+      assert.match(await ok(['delete', 'deploy', 'orphaned', '--cascade=orphan']), /deleted/);
+      await ok(['create', 'deployment', 'fg', '--image=busybox']);
+      assert.match(await ok(['delete', 'deploy', 'fg', '--cascade=foreground']), /deleted/);
       assert.match(await fails(['get', 'cm', 'cfg']), /NotFound.*configmaps "cfg" not found/);
     });
 
