@@ -51,6 +51,8 @@ interface Call {
 export class HttpClient implements Client {
   readonly #conn: Connection;
   readonly #agent: http.Agent;
+  /** Watches hold a connection each for minutes: their own agent, unlimited, so they never starve requests. */
+  readonly #watchAgent: http.Agent;
   readonly #timeoutMs: number;
   readonly #base: URL;
 
@@ -58,17 +60,19 @@ export class HttpClient implements Client {
     this.#conn = conn;
     this.#base = new URL(conn.server);
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
-    const common = { keepAlive: true, maxSockets: opts.maxSockets ?? 32 };
-    this.#agent =
+    const make = (keepAlive: boolean, maxSockets: number) =>
       this.#base.protocol === 'http:'
-        ? new http.Agent(common)
+        ? new http.Agent({ keepAlive, maxSockets })
         : new https.Agent({
-            ...common,
+            keepAlive,
+            maxSockets,
             ca: conn.ca,
             cert: conn.cert,
             key: conn.key,
             rejectUnauthorized: !conn.insecureSkipTlsVerify,
           });
+    this.#agent = make(true, opts.maxSockets ?? 32);
+    this.#watchAgent = make(false, Number.POSITIVE_INFINITY);
   }
 
   /** `/api/v1/namespaces/ns/pods/name/sub`: the REST path of a resource, object or subresource. */
@@ -294,6 +298,7 @@ export class HttpClient implements Client {
 
   close(): void {
     this.#agent.destroy();
+    this.#watchAgent.destroy();
   }
 
   async #json<T>(call: Call): Promise<T> {
@@ -326,7 +331,12 @@ export class HttpClient implements Client {
     return new Promise((resolve, reject) => {
       const req = mod.request(
         url,
-        { method: call.method, headers, agent: this.#agent, signal: call.signal },
+        {
+          method: call.method,
+          headers,
+          agent: isWatch ? this.#watchAgent : this.#agent,
+          signal: call.signal,
+        },
         resolve,
       );
       if (!isWatch) {

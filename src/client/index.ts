@@ -7,6 +7,8 @@ export { keyOf, splitKey } from './client.ts';
 export type { Clock } from './clock.ts';
 export { FakeClock, realClock, sleep } from './clock.ts';
 export { errorFromStatus, GoneError, isRetryable, StatusCause, statusOf } from './errors.ts';
+export type { EventRecorderOptions } from './event-recorder.ts';
+export { EventRecorder } from './event-recorder.ts';
 export type { Action, Reactor } from './fake-client.ts';
 export { FakeClient } from './fake-client.ts';
 export { HttpClient, type HttpClientOptions } from './http-client.ts';
