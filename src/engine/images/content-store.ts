@@ -10,8 +10,8 @@ import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promis
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InvalidError, NotFoundError } from '../../lib/errors.ts';
 import { syncDir, writeFileAtomic } from '../../lib/atomic-file.ts';
+import { InvalidError, NotFoundError } from '../../lib/errors.ts';
 
 const DIGEST = /^sha256:([a-f0-9]{64})$/;
 
