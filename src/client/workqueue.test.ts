@@ -149,3 +149,23 @@ test('runWorkers never hands one key to two workers at once', async () => {
   assert.equal(runs, 3);
   assert.equal(maxInFlight, 1);
 });
+
+test('FIFO order holds across the internal compaction of a long queue', async () => {
+  const q = new Workqueue<number>({
+    rateLimiter: new ExponentialRateLimiter<number>(),
+    clock: new FakeClock(),
+  });
+  const got: number[] = [];
+  for (let i = 0; i < 3000; i++) q.add(i);
+  for (let i = 0; i < 2000; i++) {
+    const k = (await q.get()) ?? -1;
+    got.push(k);
+    q.done(k);
+  }
+  for (let i = 3000; i < 3500; i++) q.add(i);
+  while (q.length > 0) got.push((await q.get()) ?? -1);
+  assert.deepEqual(
+    got,
+    Array.from({ length: 3500 }, (_, i) => i),
+  );
+});

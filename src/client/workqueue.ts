@@ -20,7 +20,9 @@ export interface WorkqueueOptions<T> {
  * Every `get` must be matched by a `done`.
  */
 export class Workqueue<T = string> {
-  readonly #queue: T[] = [];
+  // FIFO as an array plus a head index: Array#shift is O(n) on large queues.
+  #queue: T[] = [];
+  #head = 0;
   readonly #dirty = new Set<T>();
   readonly #processing = new Set<T>();
   readonly #waiting = new Map<T, { at: number; cancel: () => void }>();
@@ -75,7 +77,7 @@ export class Workqueue<T = string> {
 
   /** The next item, waiting for one; undefined once shut down and drained. */
   get(): Promise<T | undefined> {
-    const item = this.#queue.shift();
+    const item = this.#pop();
     if (item !== undefined) return Promise.resolve(this.#take(item));
     if (this.#shuttingDown) return Promise.resolve(undefined);
     return new Promise((resolve) => this.#getters.push(resolve));
@@ -101,7 +103,17 @@ export class Workqueue<T = string> {
 
   /** Items ready to be handed out (not counting processing or waiting ones). */
   get length(): number {
-    return this.#queue.length;
+    return this.#queue.length - this.#head;
+  }
+
+  #pop(): T | undefined {
+    if (this.#head >= this.#queue.length) return undefined;
+    const item = this.#queue[this.#head++];
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
   }
 
   #hand(item: T): void {
