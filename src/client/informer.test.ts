@@ -70,13 +70,17 @@ test('informer lists, syncs, then follows watch events; indexes stay current', a
 
 test('a disconnected watch resumes from the last resourceVersion without a re-list', async () => {
   const f = new FakeClient();
-  const inf = new Informer<Pod>(f, resources.pods, { clock: new FakeClock() });
+  const clock = new FakeClock();
+  const inf = new Informer<Pod>(f, resources.pods, { clock });
   const log = recorder(inf);
   inf.start();
   await inf.waitForSync();
   await until(() => f.openWatches === 1, 'the watch');
   f.closeWatches();
   f.seed(resources.pods, pod('while-away'));
+  await flush();
+  assert.equal(f.openWatches, 0, 'an empty watch that ended at once is retried only after a back-off');
+  await clock.advance(500);
   await until(() => log.includes('add while-away'), 'the missed add');
   assert.equal(inf.listCount, 1);
   await inf.stop();
@@ -85,7 +89,8 @@ test('a disconnected watch resumes from the last resourceVersion without a re-li
 test('410 Gone makes the informer list again and deliver the differences', async () => {
   const f = new FakeClient();
   f.seed(resources.pods, pod('stays'), pod('goes'));
-  const inf = new Informer<Pod>(f, resources.pods, { clock: new FakeClock() });
+  const clock = new FakeClock();
+  const inf = new Informer<Pod>(f, resources.pods, { clock });
   const log = recorder(inf);
   inf.start();
   await inf.waitForSync();
@@ -98,6 +103,7 @@ test('410 Gone makes the informer list again and deliver the differences', async
   f.closeWatches();
   await f.delete(resources.pods, 'goes', { namespace: 'default' });
   f.seed(resources.pods, pod('new'));
+  await clock.advance(500);
   await until(() => inf.listCount === 2 && log.length === 2, 're-list');
   assert.deepEqual(log.sort(), ['add new', 'delete goes']);
   assert.deepEqual(inf.store.keys().sort(), ['default/new', 'default/stays']);

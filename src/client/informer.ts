@@ -42,7 +42,8 @@ export interface InformerOptions<T> {
 /**
  * Keeps a local cache of one resource (per namespace and selectors) in step
  * with the server: list, then watch from the list's resourceVersion. A watch
- * that ends is resumed from the last seen resourceVersion; a failed one is
+ * that ends is resumed from the last seen resourceVersion (after a back-off if
+ * it ended at once without events); a failed one is
  * retried with exponential back-off; GoneError (410, compacted history) makes
  * it list again, and the differences to the cache are delivered as add,
  * update and delete events. Shared: one informer serves many handlers.
@@ -138,8 +139,13 @@ export class Informer<T extends KubeObject = KubeObject> {
           await this.#list(signal);
           needList = false;
         }
-        await this.#watch(signal);
-        delay = initial;
+        const began = this.#clock.now();
+        const events = await this.#watch(signal);
+        if (events === 0 && this.#clock.now() - began < 1000 && !signal.aborted) {
+          // A server that ends watches at once must not turn this loop into a busy loop.
+          await sleep(this.#clock, delay, signal);
+          delay = Math.min(max, delay * 2);
+        } else delay = initial;
       } catch (err) {
         if (signal.aborted) break;
         if (err instanceof GoneError) {
@@ -197,7 +203,8 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
-  async #watch(signal: AbortSignal): Promise<void> {
+  /** Follows one watch until it ends; returns how many events it carried. */
+  async #watch(signal: AbortSignal): Promise<number> {
     const events = this.#client.watch<T>(this.resource, {
       namespace: this.#opts.namespace,
       labelSelector: this.#opts.labelSelector,
@@ -208,11 +215,14 @@ export class Informer<T extends KubeObject = KubeObject> {
       timeoutSeconds: 300 + Math.floor(Math.random() * 300),
       signal,
     });
+    let n = 0;
     for await (const ev of events) {
+      n++;
       const rv = ev.object.metadata.resourceVersion;
       if (ev.type !== 'BOOKMARK') this.#apply(ev.type, ev.object);
       if (rv) this.#lastRv = rv;
     }
+    return n;
   }
 
   #apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T): void {
