@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import { adminKubeconfig } from '../src/apiserver/kubeconfig.ts';
 import { loadOrCreatePki } from '../src/apiserver/pki.ts';
 import { ApiServer } from '../src/apiserver/server.ts';
+import { clientConformance } from '../src/client/conformance.ts';
 import {
   type Client,
   clientset,
@@ -57,6 +58,15 @@ before(async () => {
 after(async () => {
   client?.close();
   await server?.stop();
+});
+
+let conformanceNamespaces = 0;
+clientConformance('drover server', {
+  setup: async () => {
+    const namespace = `drv-client-conf-${++conformanceNamespaces}`;
+    await cs().namespaces.create({ metadata: { name: namespace } });
+    return { client, namespace };
+  },
 });
 
 test('CRUD, patches, preconditions and error classes against the real server', async () => {

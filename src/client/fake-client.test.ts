@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError } from '../lib/errors.ts';
+import { clientConformance } from './conformance.ts';
 import { GoneError } from './errors.ts';
 import { FakeClient } from './fake-client.ts';
 import type { Pod } from './objects.ts';
@@ -209,4 +210,8 @@ test('live watch ends cleanly on abort and on closeWatches', async () => {
   const second = collect(f.watch(resources.pods), 10);
   f.closeWatches();
   assert.deepEqual(await second, []);
+});
+
+clientConformance('fake client', {
+  setup: async () => ({ client: new FakeClient(), namespace: 'conformance' }),
 });

@@ -177,6 +177,13 @@ export class FakeClient implements Client {
     if (!isObject(next) || !isObject(next.metadata))
       throw new InvalidError(`patching ${name}: result is not an object`);
     next.metadata.resourceVersion = old.metadata.resourceVersion;
+    // Through `status` only the status changes; otherwise everything but the status.
+    if (opts.subresource === 'status') {
+      const only = structuredClone(old);
+      only.status = next.status;
+      return structuredClone(this.#store(r, only, old)) as T;
+    }
+    if (hasStatus(r)) next.status = structuredClone(old.status);
     return structuredClone(this.#store(r, next, old)) as T;
   }
 
@@ -332,7 +339,7 @@ export class FakeClient implements Client {
     }
     const next = structuredClone(old);
     if (sub === 'status') next.status = structuredClone(obj.status);
-    else Object.assign(next, structuredClone({ ...obj, status: old.status }));
+    else Object.assign(next, structuredClone({ ...obj, status: hasStatus(r) ? old.status : obj.status }));
     return structuredClone(this.#store(r, next, old)) as T;
   }
 
@@ -412,6 +419,19 @@ export class FakeClient implements Client {
   #ns(r: Resource, ns: string | undefined): string {
     return r.namespaced ? (ns ?? '') : '';
   }
+}
+
+/** Kinds whose `status` is a subresource: ordinary writes leave it alone. */
+function hasStatus(r: Resource): boolean {
+  return ![
+    'configmaps',
+    'secrets',
+    'events',
+    'leases',
+    'serviceaccounts',
+    'endpoints',
+    'endpointslices',
+  ].includes(r.resource);
 }
 
 function scaleOf(obj: KubeObject): KubeObject {
