@@ -134,3 +134,24 @@ test('connection refused is UnavailableError', async () => {
   await assert.rejects(client.list(resources.pods), UnavailableError);
   client.close();
 });
+
+test('requests and watches that get no answer fail with UnavailableError after timeoutMs', async () => {
+  const server = http.createServer(() => {
+    // never answers
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  const client = new HttpClient({ server: `http://127.0.0.1:${port}` }, { timeoutMs: 100 });
+  try {
+    await assert.rejects(client.get(resources.nodes, 'n'), UnavailableError);
+    await assert.rejects(async () => {
+      for await (const _ of client.watch(resources.nodes)) {
+        // no events expected
+      }
+    }, UnavailableError);
+  } finally {
+    client.close();
+    server.closeAllConnections();
+    server.close();
+  }
+});

@@ -343,6 +343,16 @@ export class HttpClient implements Client {
         req.setTimeout(this.#timeoutMs, () =>
           req.destroy(new Error(`no answer within ${this.#timeoutMs} ms`)),
         );
+      } else {
+        // A watch may be silent for minutes, so no idle timeout; but the headers
+        // must come, and TCP keep-alive notices a peer that vanished.
+        const t = setTimeout(
+          () => req.destroy(new Error(`no answer within ${this.#timeoutMs} ms`)),
+          this.#timeoutMs,
+        );
+        req.once('response', () => clearTimeout(t));
+        req.once('close', () => clearTimeout(t));
+        req.once('socket', (sock) => sock.setKeepAlive(true, 15_000));
       }
       req.on('error', (err) => reject(new UnavailableError(`${call.what}: ${err.message}`, { cause: err })));
       req.end(payload);
