@@ -11,6 +11,7 @@ import {
   type Client,
   clientset,
   connectionFromKubeconfig,
+  EventRecorder,
   GoneError,
   HttpClient,
   InformerFactory,
@@ -190,6 +191,11 @@ test('informers sync, follow binding through an index and a field selector; scal
       .sort(),
     ['p1', 'p2'],
   );
+  assert.equal(
+    pods.store.get(`${ns}/p1`)?.metadata.managedFields,
+    undefined,
+    'the factory strips managedFields',
+  );
   assert.equal(onNode.store.size, 0);
   await cs().pods.bind(ns, 'p1', 'drv-client-n1');
   await until(() => onNode.store.has(`${ns}/p1`), 'the bound pod in the node-scoped informer');
@@ -217,6 +223,21 @@ test('informers sync, follow binding through an index and a field selector; scal
   assert.equal((await cs().deployments.get('d', { namespace: ns })).spec?.replicas, 4);
   ac.abort();
   await factory.stop();
+});
+
+test('the event recorder aggregates repeated events on the server', async () => {
+  const p = await cs().pods.create({
+    metadata: { name: 'ev', namespace: ns },
+    spec: { containers: [{ name: 'c', image: 'x' }] },
+  });
+  const rec = new EventRecorder({ client, component: 'drv-client-test' });
+  rec.event(p, 'Warning', 'FailedScheduling', '0/0 nodes are available.');
+  rec.event(p, 'Warning', 'FailedScheduling', '0/0 nodes are available.');
+  await rec.flush();
+  const events = await cs().events.list({ namespace: ns, fieldSelector: 'involvedObject.name=ev' });
+  assert.equal(events.items.length, 1);
+  assert.equal(events.items[0]?.count, 2);
+  assert.equal(events.items[0]?.reason, 'FailedScheduling');
 });
 
 test('leader election between two electors over a real Lease', async () => {

@@ -13,7 +13,7 @@ export type { Action, Reactor } from './fake-client.ts';
 export { FakeClient } from './fake-client.ts';
 export { HttpClient, type HttpClientOptions } from './http-client.ts';
 export type { EventHandler, InformerOptions } from './informer.ts';
-export { Informer } from './informer.ts';
+export { Informer, stripManagedFields } from './informer.ts';
 export type { InformerFactoryOptions, InformerScope } from './informer-factory.ts';
 export { InformerFactory } from './informer-factory.ts';
 export type { Connection } from './kubeconfig.ts';

@@ -1,7 +1,7 @@
 import type { Logger } from '../lib/logger.ts';
 import type { Client } from './client.ts';
 import type { Clock } from './clock.ts';
-import { Informer } from './informer.ts';
+import { Informer, stripManagedFields } from './informer.ts';
 import type { IndexFunc } from './store.ts';
 import type { KubeObject, Resource } from './types.ts';
 import { resourceKey } from './types.ts';
@@ -17,6 +17,8 @@ export interface InformerFactoryOptions {
   resyncMs?: number;
   clock?: Clock;
   log?: Logger;
+  /** Keep `metadata.managedFields` in cached objects (default false: they are stripped). */
+  keepManagedFields?: boolean;
 }
 
 /**
@@ -53,7 +55,12 @@ export class InformerFactory {
     ].join('|');
     let inf = this.#informers.get(key) as Informer<T> | undefined;
     if (!inf) {
-      inf = new Informer<T>(this.#client, resource, { ...scope, ...this.#opts });
+      const { keepManagedFields, ...rest } = this.#opts;
+      inf = new Informer<T>(this.#client, resource, {
+        ...scope,
+        ...rest,
+        ...(keepManagedFields ? {} : { transform: stripManagedFields }),
+      });
       this.#informers.set(key, inf as unknown as Informer<KubeObject>);
       if (this.#started) inf.start(this.#signal);
     }

@@ -37,6 +37,17 @@ export interface InformerOptions<T> {
   log?: Logger;
   /** Back-off after a failed list or watch: initial and maximum (default 500 ms → 30 s). */
   backoffMs?: { initial: number; max: number };
+  /**
+   * Applied to every object before it is cached or handed to handlers, e.g.
+   * `stripManagedFields` to save memory. Must return an object with the same key.
+   */
+  transform?: (obj: T) => T;
+}
+
+/** Drops `metadata.managedFields`, which caches never need and which can double an object's size. */
+export function stripManagedFields<T extends KubeObject>(obj: T): T {
+  if (obj.metadata.managedFields) delete obj.metadata.managedFields;
+  return obj;
 }
 
 /**
@@ -176,7 +187,8 @@ export class Informer<T extends KubeObject = KubeObject> {
         continue: cont,
         signal,
       });
-      items.push(...page.items);
+      const t = this.#opts.transform;
+      for (const item of page.items) items.push(t ? t(item) : item);
       cont = page.metadata.continue || undefined;
       rv = page.metadata.resourceVersion ?? rv;
     } while (cont);
@@ -219,7 +231,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     for await (const ev of events) {
       n++;
       const rv = ev.object.metadata.resourceVersion;
-      if (ev.type !== 'BOOKMARK') this.#apply(ev.type, ev.object);
+      if (ev.type !== 'BOOKMARK') this.#apply(ev.type, this.#opts.transform?.(ev.object) ?? ev.object);
       if (rv) this.#lastRv = rv;
     }
     return n;
