@@ -1,0 +1,72 @@
+import type { Node, Pod, Taint } from '../client/index.ts';
+import { Cache } from './cache.ts';
+import type { SchedulingSpec } from './types.ts';
+
+/** Test fixtures: small constructors for nodes, pods and caches (used by the table tests). */
+export function node(
+  name: string,
+  o: {
+    cpu?: string;
+    memory?: string;
+    pods?: number;
+    labels?: Record<string, string>;
+    taints?: Taint[];
+    unschedulable?: boolean;
+    images?: { names: string[]; sizeBytes: number }[];
+  } = {},
+): Node {
+  const alloc = { cpu: o.cpu ?? '4', memory: o.memory ?? '8Gi', pods: String(o.pods ?? 110) };
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, ...o.labels } },
+    spec: { taints: o.taints, unschedulable: o.unschedulable },
+    status: { capacity: alloc, allocatable: alloc, images: o.images },
+  };
+}
+
+export function pod(
+  name: string,
+  o: {
+    cpu?: string;
+    memory?: string;
+    labels?: Record<string, string>;
+    nodeName?: string;
+    namespace?: string;
+    priority?: number;
+    owner?: string;
+    spec?: Partial<SchedulingSpec>;
+  } = {},
+): Pod {
+  const requests: Record<string, string> = {};
+  if (o.cpu) requests.cpu = o.cpu;
+  if (o.memory) requests.memory = o.memory;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name,
+      namespace: o.namespace ?? 'default',
+      uid: `uid-${name}`,
+      labels: o.labels,
+      ownerReferences: o.owner
+        ? [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: o.owner, uid: o.owner, controller: true }]
+        : undefined,
+    },
+    spec: {
+      nodeName: o.nodeName,
+      priority: o.priority,
+      containers: [{ name: 'c', image: 'busybox', resources: { requests } }],
+      ...o.spec,
+    },
+    status: { phase: o.nodeName ? 'Running' : 'Pending' },
+  };
+}
+
+/** A cache holding `nodes` and the bound ones among `pods`. */
+export function cacheOf(nodes: Node[], pods: Pod[] = []): Cache {
+  const c = new Cache();
+  for (const n of nodes) c.setNode(n);
+  for (const p of pods) c.setPod(p);
+  return c;
+}
