@@ -162,6 +162,29 @@ test('patches: merge, json, and subresources scale and binding', async () => {
   assert.equal((await cs.pods.get('web-1', { namespace: 'default' })).spec?.nodeName, 'n1');
 });
 
+test('seed keeps identity and terminating state; create does not', async () => {
+  const f = new FakeClient();
+  const ts = '2026-01-01T00:00:00Z';
+  f.seed(
+    resources.pods,
+    pod('old', { metadata: { name: 'old', namespace: 'default', uid: 'u-1', deletionTimestamp: ts } }),
+  );
+  const seeded = await f.get(resources.pods, 'old', { namespace: 'default' });
+  assert.equal(seeded.metadata.uid, 'u-1');
+  assert.equal(seeded.metadata.deletionTimestamp, ts);
+  const updated = await f.updateStatus(resources.pods, { ...seeded, status: { phase: 'Running' } });
+  assert.equal(
+    updated.metadata.deletionTimestamp,
+    ts,
+    'a terminating pod without finalizers stays until deleted',
+  );
+  const created = await f.create(
+    resources.pods,
+    pod('new', { metadata: { name: 'new', namespace: 'default', uid: 'mine' } }),
+  );
+  assert.notEqual(created.metadata.uid, 'mine');
+});
+
 test('finalizers hold deletion until removed', async () => {
   const f = new FakeClient();
   f.seed(resources.configMaps, { metadata: { name: 'c', namespace: 'default', finalizers: ['x/y'] } });

@@ -67,9 +67,13 @@ export class FakeClient implements Client {
   /** Injectable for deterministic timestamps. */
   now: () => Date = () => new Date();
 
-  /** Stores objects directly (no action recorded, watch events sent), for test set-up. */
+  /**
+   * Stores objects directly (no action recorded, watch events sent), for test
+   * set-up. Unlike create, it keeps a given uid, creationTimestamp, generation
+   * and deletionTimestamp, so tests can seed owner references and terminating objects.
+   */
   seed(r: Resource, ...objs: KubeObject[]): void {
-    for (const o of objs) this.#create(r, structuredClone(o), this.#ns(r, o.metadata.namespace));
+    for (const o of objs) this.#create(r, structuredClone(o), this.#ns(r, o.metadata.namespace), true);
   }
 
   addReactor(fn: Reactor): void {
@@ -343,7 +347,7 @@ export class FakeClient implements Client {
     return structuredClone(this.#store(r, next, old)) as T;
   }
 
-  #create(r: Resource, obj: KubeObject, ns: string): KubeObject {
+  #create(r: Resource, obj: KubeObject, ns: string, keepIdentity = false): KubeObject {
     const m = obj.metadata;
     if (!m.name && m.generateName) m.name = m.generateName + randomUUID().slice(0, 5);
     if (!m.name) throw new InvalidError(`creating ${r.resource}: metadata.name: Required value`);
@@ -355,11 +359,19 @@ export class FakeClient implements Client {
     }
     obj.apiVersion ??= apiVersionOf(r);
     obj.kind ??= r.kind;
-    m.uid = randomUUID();
-    m.creationTimestamp = this.now()
+    const now = this.now()
       .toISOString()
       .replace(/\.\d+Z$/, 'Z');
-    m.generation = 1;
+    if (keepIdentity) {
+      m.uid ??= randomUUID();
+      m.creationTimestamp ??= now;
+      m.generation ??= 1;
+    } else {
+      m.uid = randomUUID();
+      m.creationTimestamp = now;
+      m.generation = 1;
+      delete m.deletionTimestamp;
+    }
     return this.#store(r, obj, undefined);
   }
 
@@ -367,8 +379,12 @@ export class FakeClient implements Client {
     if (old && JSON.stringify(next.spec) !== JSON.stringify(old.spec)) {
       next.metadata.generation = (old.metadata.generation ?? 1) + 1;
     }
-    // Finalizers removed from an object being deleted: it goes away, as on the server.
-    if (next.metadata.deletionTimestamp && !next.metadata.finalizers?.length) {
+    // The last finalizer removed from an object being deleted: it goes away, as on the server.
+    if (
+      next.metadata.deletionTimestamp &&
+      !next.metadata.finalizers?.length &&
+      old?.metadata.finalizers?.length
+    ) {
       this.#remove(r, next);
       return next;
     }
