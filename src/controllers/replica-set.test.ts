@@ -179,7 +179,7 @@ test('replicaset: a rejected template costs one create, sets ReplicaFailure and 
     await assert.rejects(c.controller.reconcile('default/web'), InvalidError);
     assert.equal(writeLog(c.client).filter((w) => w === 'create pods').length, 1);
     const stored = c.client.peek<ReplicaSet>(resources.replicaSets, 'default/web');
-    const cond = (stored?.status?.conditions as { type: string; reason: string }[])[0];
+    const cond = ((stored?.status?.conditions ?? []) as { type: string; reason: string }[])[0];
     assert.equal(cond?.type, 'ReplicaFailure');
     assert.equal(cond?.reason, 'FailedCreate');
   } finally {

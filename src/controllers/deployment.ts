@@ -1,0 +1,448 @@
+import {
+  type Deployment,
+  type Informer,
+  keyOf,
+  type Pod,
+  type ReplicaSet,
+  resources,
+  splitKey,
+  type Workqueue,
+} from '../client/index.ts';
+import { AlreadyExistsError, NotFoundError } from '../lib/errors.ts';
+import { canonicalJsonOf } from './canonical-json.ts';
+import type { Controller, ControllerContext } from './controller.ts';
+import { newQueue, timestamp } from './controller.ts';
+import {
+  calculateStatus,
+  isTimedOut,
+  newRSNewReplicas,
+  type RolloutOps,
+  replicaSetsToCleanUp,
+  scaleProportionally,
+} from './deployment-rollout.ts';
+import { rollout } from './deployment-strategies.ts';
+import {
+  byCreation,
+  equalIgnoreHash,
+  getCondition,
+  hasProgressDeadline,
+  isComplete,
+  isProgressing,
+  newCondition,
+  podTemplateHash,
+  podTemplateHashLabel,
+  removeCondition,
+  replicasAnnotationsNeedUpdate,
+  replicasOf,
+  revisionAnnotation,
+  revisionOf,
+  setCondition,
+  setNewReplicaSetAnnotations,
+  setReplicasAnnotations,
+} from './deployment-util.ts';
+import { EventRecorder } from './events.ts';
+import { claim, controllerRef, newControllerRef, selectorOf, selects } from './owner-refs.ts';
+import { podsByControllerUid } from './replica-set.ts';
+
+/**
+ * Rolls Deployments out through ReplicaSets, as upstream's deployment
+ * controller: one ReplicaSet per pod template (named `<deploy>-<hash>`,
+ * labelled pod-template-hash), RollingUpdate within maxSurge/maxUnavailable or
+ * Recreate, proportional scaling, pause, revisions (a template that matches an
+ * old ReplicaSet re-uses it with the next revision: `kubectl rollout undo`),
+ * revisionHistoryLimit, and the Available/Progressing conditions.
+ */
+export class DeploymentController implements Controller {
+  readonly name = 'deployment';
+  readonly queue: Workqueue<string>;
+  readonly #ctx: ControllerContext;
+  readonly #deploys: Informer<Deployment>;
+  readonly #rss: Informer<ReplicaSet>;
+  readonly #pods: Informer<Pod>;
+  readonly #events: EventRecorder;
+
+  constructor(ctx: ControllerContext) {
+    this.#ctx = ctx;
+    this.queue = newQueue(ctx);
+    this.#events = new EventRecorder({
+      client: ctx.client,
+      component: 'deployment-controller',
+      log: ctx.log,
+      now: () => ctx.clock.now(),
+    });
+    this.#deploys = ctx.informers.informerFor<Deployment>(resources.deployments);
+    this.#rss = ctx.informers.informerFor<ReplicaSet>(resources.replicaSets);
+    this.#pods = ctx.informers.informerFor<Pod>(resources.pods, {}, { controllerUid: podsByControllerUid });
+    const enqueue = (d: Deployment) => this.queue.add(keyOf(d));
+    this.#deploys.addHandler({ onAdd: enqueue, onUpdate: (_, d) => enqueue(d), onDelete: enqueue });
+    this.#rss.addHandler({
+      onAdd: (rs) => this.#rsChanged(undefined, rs),
+      onUpdate: (old, rs) => this.#rsChanged(old, rs),
+      onDelete: (rs) => this.#rsChanged(undefined, rs),
+    });
+    this.#pods.addHandler({ onDelete: (p) => this.#podDeleted(p) });
+  }
+
+  #owner(rs: ReplicaSet): Deployment | undefined {
+    const ref = controllerRef(rs);
+    if (ref?.kind !== 'Deployment') return undefined;
+    const d = this.#deploys.store.get(`${rs.metadata.namespace ?? ''}/${ref.name}`);
+    return d?.metadata.uid === ref.uid ? d : undefined;
+  }
+
+  #rsChanged(old: ReplicaSet | undefined, rs: ReplicaSet): void {
+    if (old && old.metadata.resourceVersion === rs.metadata.resourceVersion) return;
+    const prev = old && this.#owner(old);
+    if (prev) this.queue.add(keyOf(prev));
+    const d = this.#owner(rs);
+    if (d) {
+      this.queue.add(keyOf(d));
+      return;
+    }
+    if (controllerRef(rs)) return;
+    // An orphan: the deployments that may adopt it.
+    for (const cand of this.#deploys.store.byIndex('namespace', rs.metadata.namespace ?? '')) {
+      const sel = selectorOf(cand.spec?.selector);
+      if (sel && selects(sel, rs)) this.queue.add(keyOf(cand));
+    }
+  }
+
+  #podDeleted(pod: Pod): void {
+    const ref = controllerRef(pod);
+    if (ref?.kind !== 'ReplicaSet') return;
+    const rs = this.#rss.store.get(`${pod.metadata.namespace ?? ''}/${ref.name}`);
+    const d = rs && this.#owner(rs);
+    // Recreate waits for old pods to be gone before it scales the new ReplicaSet up.
+    if (d && (d.spec?.strategy as { type?: string } | undefined)?.type === 'Recreate')
+      this.queue.add(keyOf(d));
+  }
+
+  async reconcile(key: string): Promise<void> {
+    const cached = this.#deploys.store.get(key);
+    if (!cached) return;
+    const d = structuredClone(cached) as Deployment;
+    const sel = selectorOf(d.spec?.selector);
+    if (!sel || sel.length === 0) {
+      // Selecting everything is refused by validation; never act on it.
+      if (Number(d.status?.observedGeneration ?? 0) < (d.metadata.generation ?? 0)) {
+        await this.#writeStatus(d, { ...d.status, observedGeneration: d.metadata.generation });
+      }
+      return;
+    }
+    const { namespace } = splitKey(key);
+    const rsList = await claim({
+      client: this.#ctx.client,
+      resource: resources.replicaSets,
+      owner: d,
+      ownerRef: newControllerRef(d, 'apps/v1', 'Deployment'),
+      selector: sel,
+      candidates: this.#rss.store.byIndex('namespace', namespace),
+      canAdopt: async () => {
+        const fresh = await this.#ctx.client.get<Deployment>(resources.deployments, d.metadata.name ?? '', {
+          namespace,
+        });
+        if (fresh.metadata.uid !== d.metadata.uid || fresh.metadata.deletionTimestamp)
+          throw new NotFoundError(`adopting replicasets for ${key}: deployment is gone or being deleted`);
+      },
+    });
+    const sync = new DeploymentSync(this, d, rsList);
+    if (d.metadata.deletionTimestamp) return sync.statusOnly();
+    await sync.checkPaused();
+    if (d.spec?.paused || sync.isScalingEvent()) return sync.scaleAndCleanUp();
+    return rollout(sync);
+  }
+
+  /** Writes status; returns the stored deployment. */
+  async #writeStatus(d: Deployment, status: Record<string, unknown>): Promise<Deployment> {
+    return this.#ctx.client.updateStatus(resources.deployments, { ...d, status });
+  }
+
+  /** Internal surface for DeploymentSync. */
+  get ctx(): ControllerContext {
+    return this.#ctx;
+  }
+  get events(): EventRecorder {
+    return this.#events;
+  }
+  podsOf(rs: ReplicaSet): Pod[] {
+    return this.#pods.store.byIndex('controllerUid', rs.metadata.uid ?? '');
+  }
+}
+
+/** One sync of one deployment: the working copy, its ReplicaSets and the writes. */
+export class DeploymentSync implements RolloutOps {
+  d: Deployment;
+  readonly rsList: ReplicaSet[];
+  readonly #c: DeploymentController;
+
+  constructor(c: DeploymentController, d: Deployment, rsList: ReplicaSet[]) {
+    this.#c = c;
+    this.d = d;
+    this.rsList = rsList;
+  }
+
+  get #client() {
+    return this.#c.ctx.client;
+  }
+  #now(): string {
+    return timestamp(this.#c.ctx.clock.now());
+  }
+  podsOf(rs: ReplicaSet): Pod[] {
+    return this.#c.podsOf(rs);
+  }
+
+  /** The ReplicaSet whose template is the deployment's (oldest first on duplicates), and the rest. */
+  split(): { newRS: ReplicaSet | undefined; oldRSs: ReplicaSet[] } {
+    const sorted = [...this.rsList].sort(byCreation);
+    const newRS = sorted.find((rs) => equalIgnoreHash(rs.spec?.template, this.d.spec?.template));
+    return { newRS, oldRSs: sorted.filter((rs) => rs !== newRS) };
+  }
+
+  async scale(rs: ReplicaSet, replicas: number): Promise<ReplicaSet> {
+    const sizeChanged = replicasOf(rs) !== replicas;
+    if (!sizeChanged && !replicasAnnotationsNeedUpdate(rs, this.d)) return rs;
+    const copy = structuredClone(rs) as ReplicaSet;
+    copy.spec = { ...copy.spec, replicas };
+    setReplicasAnnotations(copy, this.d);
+    const stored = await this.#client.update(resources.replicaSets, copy);
+    if (sizeChanged) {
+      const dir = replicasOf(rs) < replicas ? 'up' : 'down';
+      this.#c.events.record(
+        this.d,
+        'Normal',
+        'ScalingReplicaSet',
+        `Scaled ${dir} replica set ${rs.metadata.name ?? ''} from ${replicasOf(rs)} to ${replicas}`,
+      );
+    }
+    return stored;
+  }
+
+  isScalingEvent(): boolean {
+    const { newRS, oldRSs } = this.split();
+    for (const rs of [...oldRSs, ...(newRS ? [newRS] : [])]) {
+      if (replicasOf(rs) === 0) continue;
+      const desired = rs.metadata.annotations?.['deployment.kubernetes.io/desired-replicas'];
+      if (desired !== undefined && Number(desired) !== replicasOf(this.d)) return true;
+    }
+    return false;
+  }
+
+  /** Paused deployments get Progressing=Unknown DeploymentPaused; resumed ones DeploymentResumed. */
+  async checkPaused(): Promise<void> {
+    if (!hasProgressDeadline(this.d)) return;
+    const cond = getCondition(this.d.status, 'Progressing');
+    const paused = Boolean(this.d.spec?.paused);
+    if (cond?.reason === 'ProgressDeadlineExceeded') return;
+    let next: ReturnType<typeof newCondition> | undefined;
+    if (paused && cond?.reason !== 'DeploymentPaused') {
+      next = newCondition('Progressing', 'Unknown', 'DeploymentPaused', 'Deployment is paused', this.#now());
+    } else if (!paused && cond?.reason === 'DeploymentPaused') {
+      next = newCondition(
+        'Progressing',
+        'Unknown',
+        'DeploymentResumed',
+        'Deployment is resumed',
+        this.#now(),
+      );
+    }
+    if (!next) return;
+    const status = structuredClone(this.d.status ?? {});
+    setCondition(status, next);
+    this.d = await this.#client.updateStatus(resources.deployments, { ...this.d, status });
+  }
+
+  async statusOnly(): Promise<void> {
+    const { newRS, oldRSs } = await this.syncRevision(false);
+    await this.syncStatus([...oldRSs, ...(newRS ? [newRS] : [])], newRS);
+  }
+
+  /** A scaling event or a paused deployment: scale proportionally, clean up, write status. */
+  async scaleAndCleanUp(): Promise<void> {
+    const { newRS, oldRSs } = await this.syncRevision(false);
+    await scaleProportionally(this, newRS, oldRSs);
+    if (this.d.spec?.paused) await this.cleanUp(oldRSs);
+    await this.syncStatus([...oldRSs, ...(newRS ? [newRS] : [])], newRS);
+  }
+
+  async cleanUp(oldRSs: ReplicaSet[]): Promise<void> {
+    for (const rs of replicaSetsToCleanUp(this.d, oldRSs)) {
+      try {
+        await this.#client.delete(resources.replicaSets, rs.metadata.name ?? '', {
+          namespace: rs.metadata.namespace,
+          preconditions: { uid: rs.metadata.uid },
+        });
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+      }
+    }
+  }
+
+  /**
+   * Finds (or with `create`, makes) the new ReplicaSet and keeps revisions in
+   * step: a re-used old ReplicaSet gets max(old revisions) + 1, and the
+   * deployment's revision annotation follows the new ReplicaSet's.
+   */
+  async syncRevision(create: boolean): Promise<{ newRS: ReplicaSet | undefined; oldRSs: ReplicaSet[] }> {
+    const { newRS: existing, oldRSs } = this.split();
+    const revision = Math.max(0, ...oldRSs.map(revisionOf)) + 1;
+    if (existing) {
+      const copy = structuredClone(existing) as ReplicaSet;
+      const annotationsChanged = setNewReplicaSetAnnotations(this.d, copy, revision, true);
+      const minReady = this.d.spec?.minReadySeconds ?? 0;
+      if (annotationsChanged || (copy.spec?.minReadySeconds ?? 0) !== minReady) {
+        copy.spec = { ...copy.spec, minReadySeconds: minReady };
+        const stored = await this.#client.update(resources.replicaSets, copy);
+        return { newRS: stored, oldRSs };
+      }
+      await this.#setDeploymentRevision(existing.metadata.annotations?.[revisionAnnotation] ?? '');
+      if (hasProgressDeadline(this.d) && !getCondition(this.d.status, 'Progressing')) {
+        const status = structuredClone(this.d.status ?? {});
+        const msg = `Found new replica set "${existing.metadata.name ?? ''}"`;
+        setCondition(status, newCondition('Progressing', 'True', 'FoundNewReplicaSet', msg, this.#now()));
+        this.d = await this.#client.updateStatus(resources.deployments, { ...this.d, status });
+      }
+      return { newRS: existing, oldRSs };
+    }
+    if (!create) return { newRS: undefined, oldRSs };
+    return { newRS: await this.#createNewRS(oldRSs, revision), oldRSs };
+  }
+
+  async #createNewRS(oldRSs: ReplicaSet[], revision: number): Promise<ReplicaSet> {
+    const d = this.d;
+    const collisions = d.status?.collisionCount as number | undefined;
+    const template = structuredClone(d.spec?.template ?? {});
+    const hash = podTemplateHash(template, collisions);
+    template.metadata = {
+      ...template.metadata,
+      labels: { ...template.metadata?.labels, [podTemplateHashLabel]: hash },
+    };
+    const selector = structuredClone((d.spec?.selector ?? {}) as { matchLabels?: Record<string, string> });
+    selector.matchLabels = { ...selector.matchLabels, [podTemplateHashLabel]: hash };
+    const rs: ReplicaSet = {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: {
+        name: `${d.metadata.name ?? ''}-${hash}`,
+        namespace: d.metadata.namespace,
+        labels: { ...template.metadata.labels },
+        ownerReferences: [newControllerRef(d, 'apps/v1', 'Deployment')],
+      },
+      spec: { replicas: 0, minReadySeconds: d.spec?.minReadySeconds ?? 0, selector, template },
+    };
+    const replicas = newRSNewReplicas(d, [...oldRSs, rs], rs);
+    rs.spec = { ...rs.spec, replicas };
+    setNewReplicaSetAnnotations(d, rs, revision, false);
+    let created: ReplicaSet;
+    try {
+      created = await this.#client.create(resources.replicaSets, rs);
+    } catch (err) {
+      if (err instanceof AlreadyExistsError) return this.#collision(rs, err);
+      if (hasProgressDeadline(d)) {
+        const status = structuredClone(d.status ?? {});
+        const msg = `Failed to create new replica set "${rs.metadata.name ?? ''}": ${String(err)}`;
+        setCondition(status, newCondition('Progressing', 'False', 'ReplicaSetCreateError', msg, this.#now()));
+        this.d = await this.#client.updateStatus(resources.deployments, { ...d, status }).catch(() => d);
+      }
+      throw err;
+    }
+    if (replicas > 0) {
+      const msg = `Scaled up replica set ${created.metadata.name ?? ''} from 0 to ${replicas}`;
+      this.#c.events.record(d, 'Normal', 'ScalingReplicaSet', msg);
+    }
+    await this.#setDeploymentRevision(String(revision));
+    if (hasProgressDeadline(this.d)) {
+      const status = structuredClone(this.d.status ?? {});
+      const msg = `Created new replica set "${created.metadata.name ?? ''}"`;
+      setCondition(status, newCondition('Progressing', 'True', 'NewReplicaSetCreated', msg, this.#now()));
+      this.d = await this.#client.updateStatus(resources.deployments, { ...this.d, status });
+    }
+    return created;
+  }
+
+  /** A ReplicaSet of that name exists: ours after all (a stale cache), or a hash collision. */
+  async #collision(rs: ReplicaSet, err: unknown): Promise<ReplicaSet> {
+    const existing = await this.#client.get<ReplicaSet>(resources.replicaSets, rs.metadata.name ?? '', {
+      namespace: rs.metadata.namespace,
+    });
+    if (
+      controllerRef(existing)?.uid === this.d.metadata.uid &&
+      equalIgnoreHash(existing.spec?.template, this.d.spec?.template)
+    ) {
+      return existing;
+    }
+    const status = { ...this.d.status, collisionCount: Number(this.d.status?.collisionCount ?? 0) + 1 };
+    await this.#client.updateStatus(resources.deployments, { ...this.d, status });
+    throw err;
+  }
+
+  /** The deployment's revision annotation (a metadata patch: status writes keep metadata). */
+  async #setDeploymentRevision(revision: string): Promise<void> {
+    if (!revision || this.d.metadata.annotations?.[revisionAnnotation] === revision) return;
+    const patched = await this.#client.patch<Deployment>(
+      resources.deployments,
+      this.d.metadata.name ?? '',
+      'merge',
+      { metadata: { annotations: { [revisionAnnotation]: revision } } },
+      { namespace: this.d.metadata.namespace },
+    );
+    this.d = { ...this.d, metadata: patched.metadata };
+  }
+
+  /** Status for scaling/paused syncs: no Progressing changes. */
+  async syncStatus(allRSs: ReplicaSet[], newRS: ReplicaSet | undefined): Promise<void> {
+    const status = calculateStatus(this.d, allRSs, newRS, this.#now());
+    if (canonicalJsonOf(status) === canonicalJsonOf(this.d.status ?? {})) return;
+    this.d = await this.#client.updateStatus(resources.deployments, { ...this.d, status });
+  }
+
+  /** Status plus the Progressing condition (upstream's syncRolloutStatus), and a re-check before the deadline. */
+  async syncRolloutStatus(allRSs: ReplicaSet[], newRS: ReplicaSet | undefined): Promise<void> {
+    const d = this.d;
+    const nowMs = this.#c.ctx.clock.now();
+    const now = timestamp(nowMs);
+    const status = calculateStatus(d, allRSs, newRS, now);
+    if (!hasProgressDeadline(d)) removeCondition(status, 'Progressing');
+    const cur = getCondition(d.status, 'Progressing');
+    const complete = status.replicas === status.updatedReplicas && cur?.reason === 'NewReplicaSetAvailable';
+    const rsName = newRS?.metadata.name ?? '';
+    if (hasProgressDeadline(d) && !complete) {
+      if (isComplete(d, status)) {
+        const msg = newRS
+          ? `ReplicaSet "${rsName}" has successfully progressed.`
+          : `Deployment "${d.metadata.name ?? ''}" has successfully progressed.`;
+        setCondition(status, newCondition('Progressing', 'True', 'NewReplicaSetAvailable', msg, now));
+      } else if (isProgressing(d, status)) {
+        const c = newCondition(
+          'Progressing',
+          'True',
+          'ReplicaSetUpdated',
+          `ReplicaSet "${rsName}" is progressing.`,
+          now,
+        );
+        if (cur?.status === 'True') c.lastTransitionTime = cur.lastTransitionTime;
+        removeCondition(status, 'Progressing');
+        setCondition(status, c);
+      } else if (isTimedOut(d, status, nowMs)) {
+        const msg = `ReplicaSet "${rsName}" has timed out progressing.`;
+        setCondition(status, newCondition('Progressing', 'False', 'ProgressDeadlineExceeded', msg, now));
+      }
+    }
+    if (canonicalJsonOf(status) !== canonicalJsonOf(d.status ?? {})) {
+      this.d = await this.#client.updateStatus(resources.deployments, { ...d, status });
+      return;
+    }
+    this.#requeueStuck(status, nowMs);
+  }
+
+  /** A rollout making no progress is looked at again when its deadline passes. */
+  #requeueStuck(status: Record<string, unknown>, now: number): void {
+    const cond = getCondition(status, 'Progressing');
+    if (!hasProgressDeadline(this.d) || !cond) return;
+    if (isComplete(this.d, status) || cond.reason === 'ProgressDeadlineExceeded') return;
+    const due =
+      Date.parse(String(cond.lastUpdateTime ?? '')) + Number(this.d.spec?.progressDeadlineSeconds) * 1000;
+    this.#c.queue.addAfter(keyOf(this.d), Math.max(1000, due - now + 1000));
+  }
+}
+
+export const newDeploymentController = (ctx: ControllerContext) => new DeploymentController(ctx);
