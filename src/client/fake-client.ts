@@ -100,6 +100,19 @@ export class FakeClient implements Client {
     for (const w of this.#watches) w.end();
   }
 
+  /**
+   * Resolves once every open watch has handed out all its events and the
+   * consumers have run (informer caches have caught up with the store).
+   */
+  async settle(): Promise<void> {
+    for (let quiet = 0; quiet < 3; ) {
+      await new Promise<void>((r) => setImmediate(r));
+      let pending = 0;
+      for (const w of this.#watches) pending += w.pending;
+      quiet = pending === 0 ? quiet + 1 : 0;
+    }
+  }
+
   get openWatches(): number {
     return this.#watches.size;
   }

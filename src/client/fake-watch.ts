@@ -41,6 +41,11 @@ export class FakeWatch implements AsyncIterable<WatchEvent> {
     else if (before) this.push({ type: 'DELETED', object: obj });
   }
 
+  /** Events queued but not yet taken by the consumer. */
+  get pending(): number {
+    return this.#queue.length;
+  }
+
   push(ev: WatchEvent): void {
     if (this.#ended) return;
     this.#queue.push({ type: ev.type, object: structuredClone(ev.object) });

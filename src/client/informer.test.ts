@@ -50,7 +50,8 @@ test('informer lists, syncs, then follows watch events; indexes stay current', a
   await f.patch(resources.pods, 'a', 'merge', { spec: { nodeName: 'n1' } }, { namespace: 'default' });
   await f.delete(resources.pods, 'b', { namespace: 'default' });
   f.seed(resources.pods, pod('c'));
-  await until(() => log.length === 3, 'three events');
+  await f.settle();
+  assert.equal(log.length, 3, 'settle waits for the informer to take every event');
   assert.match(log[0] ?? '', /^update a \d+->\d+$/);
   assert.deepEqual(log.slice(1), ['delete b', 'add c']);
   assert.deepEqual(
