@@ -101,7 +101,8 @@ try {
       const t0 = performance.now();
       await fn();
       const ms = performance.now() - t0;
-      if (i >= 2) (samples[name] ??= []).push(ms);
+      if (i < 2) continue;
+      samples[name] = [...(samples[name] ?? []), ms];
     }
   }
 } finally {
