@@ -115,6 +115,24 @@ export function clientConformance(name: string, target: ConformanceTarget): void
     assert.deepEqual(await names({ fieldSelector: 'spec.nodeName=', labelSelector: 'tier=web' }), ['l1']);
   });
 
+  test(`${name}: list pages with limit and continue`, async () => {
+    const { client, namespace } = await target.setup();
+    const cs = clientset(client);
+    for (const n of ['c', 'a', 'e', 'b', 'd'])
+      await cs.configMaps.create({ metadata: { name: n, namespace } });
+    const names: string[] = [];
+    const pages: number[] = [];
+    let cont: string | undefined;
+    do {
+      const page = await cs.configMaps.list({ namespace, limit: 2, continue: cont });
+      names.push(...page.items.map((o) => o.metadata.name ?? ''));
+      pages.push(page.items.length);
+      cont = page.metadata.continue || undefined;
+    } while (cont);
+    assert.deepEqual(names, ['a', 'b', 'c', 'd', 'e']);
+    assert.deepEqual(pages, [2, 2, 1]);
+  });
+
   test(`${name}: watch from a resourceVersion, with selector transitions`, async () => {
     const { client, namespace } = await target.setup();
     const cs = clientset(client);

@@ -135,15 +135,24 @@ export class FakeClient implements Client {
     const hit = this.#react({ verb: 'list', resource: r.resource, namespace: ns });
     if (hit !== undefined) return hit as ObjectList<T>;
     const sel = compileSelector(opts);
-    const items = [...this.#bucket(r).values()]
-      .filter((o) => (!ns || o.metadata.namespace === ns) && sel.matches(o))
-      .sort((a, b) => keyOf(a).localeCompare(keyOf(b)))
-      .map((o) => structuredClone(o) as T);
+    // Key order, as the server's store returns them. A continue token resumes
+    // after its key in the current state (the server would use a snapshot).
+    const after = opts.continue ? Buffer.from(opts.continue, 'base64url').toString('utf8') : '';
+    const all = [...this.#bucket(r).values()]
+      .filter((o) => (!ns || o.metadata.namespace === ns) && sel.matches(o) && keyOf(o) > after)
+      .sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1));
+    const page = opts.limit && opts.limit > 0 ? all.slice(0, opts.limit) : all;
+    const metadata: ObjectList['metadata'] = { resourceVersion: String(this.#rv) };
+    const last = page[page.length - 1];
+    if (page.length < all.length && last) {
+      metadata.continue = Buffer.from(keyOf(last)).toString('base64url');
+      metadata.remainingItemCount = all.length - page.length;
+    }
     return {
       apiVersion: apiVersionOf(r),
       kind: `${r.kind}List`,
-      metadata: { resourceVersion: String(this.#rv) },
-      items,
+      metadata,
+      items: page.map((o) => structuredClone(o) as T),
     };
   }
 
