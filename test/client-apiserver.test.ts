@@ -255,9 +255,11 @@ test('leader election between two electors over a real Lease', async () => {
   const runB = b.run(stopB.signal);
   await until(() => b.leader === 'a', 'b to observe a');
   assert.equal(b.isLeader(), false);
+  const released = Date.now();
   stopA.abort();
   await runA;
   await until(() => b.isLeader(), 'b to take over after a released', 3000);
+  assert.ok(Date.now() - released < 1000, 'b took the released lease, not an expired one');
   const l = await client.get<Lease>(resources.leases, lease.name, { namespace: ns });
   assert.equal(l.spec?.holderIdentity, 'b');
   assert.equal(l.spec?.leaseTransitions, 1);
