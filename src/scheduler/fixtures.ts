@@ -1,6 +1,6 @@
 import type { Node, Pod, Taint } from '../client/index.ts';
 import { Cache } from './cache.ts';
-import type { SchedulingSpec } from './types.ts';
+import type { CycleState, NodeScore, Plugin, SchedulingSpec } from './types.ts';
 
 /** Test fixtures: small constructors for nodes, pods and caches (used by the table tests). */
 export function node(
@@ -69,4 +69,21 @@ export function cacheOf(nodes: Node[], pods: Pod[] = []): Cache {
   for (const n of nodes) c.setNode(n);
   for (const p of pods) c.setPod(p);
   return c;
+}
+
+/** PreFilter + Filter of one plugin for `p` on node `on`: undefined when it fits, else the reasons. */
+export function filterReasons(plugin: Plugin, p: Pod, c: Cache, on: string): string[] | undefined {
+  const state: CycleState = new Map();
+  const pre = plugin.preFilter?.(state, p, c);
+  if (pre) return pre.reasons;
+  return plugin.filter?.(state, p, c.get(on)!)?.reasons;
+}
+
+/** PreScore + Score + NormalizeScore of one plugin over every node: node name → score. */
+export function scores(plugin: Plugin, p: Pod, c: Cache): Record<string, number> {
+  const state: CycleState = new Map();
+  plugin.preScore?.(state, p, c.nodes, c);
+  const s: NodeScore[] = c.nodes.map((node) => ({ node, score: plugin.score!(state, p, node) }));
+  plugin.normalizeScore?.(state, p, s);
+  return Object.fromEntries(s.map((x) => [x.node.name, Math.round(x.score)]));
 }

@@ -1,9 +1,8 @@
 import type { Client, Clock, Condition, Informer, InformerFactory, Node, Pod } from '../client/index.ts';
-import { keyOf, realClock, resources } from '../client/index.ts';
+import { EventRecorder, keyOf, realClock, resources } from '../client/index.ts';
 import { ConflictError, describeError, NotFoundError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { Cache } from './cache.ts';
-import { EventRecorder } from './events.ts';
 import { type Diagnosis, Framework, fitErrorMessage } from './framework.ts';
 import { defaultPlugins } from './plugins/index.ts';
 import { less } from './plugins/priority-sort.ts';
@@ -109,6 +108,11 @@ export class Scheduler {
     );
   }
 
+  #event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    // Informer objects (list items) may lack kind; the event's involvedObject needs it.
+    this.#events.event({ ...pod, apiVersion: 'v1', kind: 'Pod' }, type, reason, message);
+  }
+
   /** Registers the informer handlers, waits for the caches, and schedules until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
     this.#unhook.push(
@@ -193,7 +197,7 @@ export class Scheduler {
         { namespace },
       );
       this.#log.debug({ pod: qp.key, node }, 'pod bound');
-      this.#events.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${qp.key} to ${node}`);
+      this.#event(pod, 'Normal', 'Scheduled', `Successfully assigned ${qp.key} to ${node}`);
       this.#o.onBound?.(pod, node, this.#clock.now() - qp.initialAttempt);
     } catch (err) {
       this.cache.forget(qp.key);
@@ -202,7 +206,7 @@ export class Scheduler {
         return;
       }
       this.#log.warn({ pod: qp.key, node, err: describeError(err) }, 'binding failed');
-      this.#events.record(pod, 'Warning', 'FailedScheduling', `Binding rejected: ${describeError(err)}`);
+      this.#event(pod, 'Warning', 'FailedScheduling', `Binding rejected: ${describeError(err)}`);
       this.queue.requeueBackoff(qp);
     }
   }
@@ -213,17 +217,12 @@ export class Scheduler {
       : undefined;
     const message = fitErrorMessage(d, pre?.message);
     this.#log.debug({ pod: qp.key, message }, 'pod unschedulable');
-    this.#events.record(pod, 'Warning', 'FailedScheduling', message);
+    this.#event(pod, 'Warning', 'FailedScheduling', message);
     let nominated: string | undefined;
     if (pre?.preemption) {
       nominated = pre.preemption.node;
       for (const v of pre.preemption.victims) {
-        this.#events.record(
-          v,
-          'Normal',
-          'Preempted',
-          `Preempted by pod ${pod.metadata.uid} on node ${nominated}`,
-        );
+        this.#event(v, 'Normal', 'Preempted', `Preempted by pod ${pod.metadata.uid} on node ${nominated}`);
         void this.#o.client
           .delete(resources.pods, v.metadata.name ?? '', { namespace: v.metadata.namespace })
           .catch((err: unknown) => this.#log.debug({ err: describeError(err) }, 'deleting victim failed'));
