@@ -19,8 +19,14 @@ export interface Controller {
   readonly name: string;
   readonly queue: Workqueue<string>;
   reconcile(key: string): Promise<void>;
+  /** The informers whose caches reconcile reads; workers start once they have synced. */
+  readonly informers: readonly Syncable[];
   /** How many keys are reconciled at once (default 2). */
   readonly workers?: number;
+}
+
+export interface Syncable {
+  waitForSync(signal?: AbortSignal): Promise<boolean>;
 }
 
 export type ControllerFactory = (ctx: ControllerContext) => Controller;
@@ -40,7 +46,8 @@ export async function runController(
   signal: AbortSignal,
 ): Promise<void> {
   const log = ctx.log.child({ controller: c.name });
-  if (!(await ctx.informers.waitForSync(signal))) {
+  const synced = await Promise.all(c.informers.map((i) => i.waitForSync(signal)));
+  if (!synced.every(Boolean)) {
     c.queue.shutDown();
     return;
   }

@@ -10,7 +10,7 @@ import {
 } from '../client/index.ts';
 import { AlreadyExistsError, NotFoundError } from '../lib/errors.ts';
 import { canonicalJsonOf } from './canonical-json.ts';
-import type { Controller, ControllerContext } from './controller.ts';
+import type { Controller, ControllerContext, Syncable } from './controller.ts';
 import { newQueue, timestamp } from './controller.ts';
 import {
   calculateStatus,
@@ -60,6 +60,7 @@ export class DeploymentController implements Controller {
   readonly #rss: Informer<ReplicaSet>;
   readonly #pods: Informer<Pod>;
   readonly #events: EventRecorder;
+  readonly informers: Syncable[];
 
   constructor(ctx: ControllerContext) {
     this.#ctx = ctx;
@@ -73,6 +74,7 @@ export class DeploymentController implements Controller {
     this.#deploys = ctx.informers.informerFor<Deployment>(resources.deployments);
     this.#rss = ctx.informers.informerFor<ReplicaSet>(resources.replicaSets);
     this.#pods = ctx.informers.informerFor<Pod>(resources.pods, {}, { controllerUid: podsByControllerUid });
+    this.informers = [this.#deploys, this.#rss, this.#pods];
     const enqueue = (d: Deployment) => this.queue.add(keyOf(d));
     this.#deploys.addHandler({ onAdd: enqueue, onUpdate: (_, d) => enqueue(d), onDelete: enqueue });
     this.#rss.addHandler({

@@ -11,7 +11,7 @@ import {
   type Workqueue,
 } from '../client/index.ts';
 import { describeError, NotFoundError } from '../lib/errors.ts';
-import type { Controller, ControllerContext } from './controller.ts';
+import type { Controller, ControllerContext, Syncable } from './controller.ts';
 import { newQueue, timestamp } from './controller.ts';
 import { Expectations } from './expectations.ts';
 import { claim, controllerRef, newControllerRef, selectorOf, selects } from './owner-refs.ts';
@@ -70,6 +70,7 @@ export class ReplicaSetController implements Controller {
   readonly #rs: Informer<ReplicaSet>;
   readonly #pods: Informer<Pod>;
   readonly #exp: Expectations;
+  readonly informers: Syncable[];
 
   constructor(ctx: ControllerContext, kind: ReplicaKind) {
     this.name = kind.name;
@@ -79,6 +80,7 @@ export class ReplicaSetController implements Controller {
     this.#exp = new Expectations(ctx.clock);
     this.#rs = ctx.informers.informerFor<ReplicaSet>(kind.resource);
     this.#pods = ctx.informers.informerFor<Pod>(resources.pods, {}, { controllerUid: podsByControllerUid });
+    this.informers = [this.#rs, this.#pods];
     this.#rs.addHandler({
       onAdd: (rs) => this.queue.add(keyOf(rs)),
       onUpdate: (_, rs) => this.queue.add(keyOf(rs)),
