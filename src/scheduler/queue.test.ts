@@ -51,10 +51,8 @@ test('back-off doubles per attempt from 1 s and is capped at 10 s', async () => 
     const qp = (await q.pop())!;
     const start = clock.now();
     q.requeueBackoff(qp);
-    let waited = 0;
     while (!q.length.active) {
       await clock.advance(500);
-      waited += 500;
     }
     waits.push(clock.now() - start);
   }

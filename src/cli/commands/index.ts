@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerAgent } from './agent.ts';
 import { registerContainers } from './containers.ts';
 import { registerRun } from './containers-run.ts';
 import { registerEngine } from './engine.ts';
@@ -28,4 +29,5 @@ export const commandGroups: CommandGroup[] = [
   registerEngine,
   registerServer,
   registerUp,
+  registerAgent,
 ];

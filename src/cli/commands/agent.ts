@@ -1,0 +1,68 @@
+import type { Command } from 'commander';
+import { InvalidError } from '../../lib/errors.ts';
+
+export interface AgentOptions {
+  hollow?: boolean;
+  count: string;
+  serverKubeconfig?: string;
+  namePrefix: string;
+  cpu: string;
+  memory: string;
+  pods: string;
+}
+
+export function registerAgent(program: Command): void {
+  program
+    .command('agent')
+    .description('run a node agent; with --hollow, N simulated nodes that run no containers (kubemark)')
+    .option('--hollow', 'register hollow nodes that report their pods Running without starting them')
+    .option('--count <n>', 'how many hollow nodes', '1')
+    .option('--server-kubeconfig <path>', 'kubeconfig of the API server to join')
+    .option('--name-prefix <prefix>', 'hollow node names are <prefix><i>', 'hollow-node-')
+    .option('--cpu <quantity>', 'CPU capacity of each hollow node', '4')
+    .option('--memory <quantity>', 'memory capacity of each hollow node', '32Gi')
+    .option('--pods <n>', 'pod capacity of each hollow node', '110')
+    .action(async (opts: AgentOptions, cmd: Command) => {
+      await runHollowAgent(opts, cmd.optsWithGlobals().logLevel);
+    });
+}
+
+/** Runs hollow nodes until SIGINT/SIGTERM. */
+export async function runHollowAgent(opts: AgentOptions, logLevel = 'info'): Promise<void> {
+  if (!opts.hollow) throw new InvalidError('starting agent: only --hollow is available in this build');
+  if (!opts.serverKubeconfig)
+    throw new InvalidError('starting hollow agent: --server-kubeconfig is required');
+  const count = Number(opts.count);
+  if (!Number.isInteger(count) || count < 1)
+    throw new InvalidError(`starting hollow agent: bad --count ${opts.count}`);
+  const [{ createLogger }, client, { HollowNodes }] = await Promise.all([
+    import('../../lib/logger.ts'),
+    import('../../client/index.ts'),
+    import('../../agent/hollow/hollow-nodes.ts'),
+  ]);
+  const log = createLogger(logLevel as Parameters<typeof createLogger>[0]).child({
+    component: 'hollow-agent',
+  });
+  const http = new client.HttpClient(await client.loadKubeconfig(opts.serverKubeconfig), { maxSockets: 16 });
+  const informers = new client.InformerFactory(http, { log });
+  const abort = new AbortController();
+  const nodes = new HollowNodes({
+    client: http,
+    informers,
+    log,
+    count,
+    prefix: opts.namePrefix,
+    capacity: { cpu: opts.cpu, memory: opts.memory, pods: Number(opts.pods) },
+  });
+  informers.start(abort.signal);
+  await nodes.start();
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  log.info('stopping hollow nodes');
+  await nodes.stop();
+  abort.abort();
+  await informers.stop();
+  http.close();
+}
