@@ -64,7 +64,12 @@ export interface HostConfig {
   Mounts?: MountSpec[];
   PortBindings?: Record<string, PortBinding[] | null>;
   PublishAllPorts?: boolean;
-  /** "bridge" (default), "none", "host", "container:<ref>" or a network name. */
+  /**
+   * "bridge" (default), "none", "host", "container:<ref>", a network name, or
+   * "ns:<path>": join an existing network namespace the caller owns (the node
+   * agent's CNI-configured pod sandbox); the container still gets its own
+   * hosts/hostname/resolv.conf from ExtraHosts, Hostname and Dns*.
+   */
   NetworkMode?: string;
   RestartPolicy?: {
     Name?: '' | 'no' | 'always' | 'on-failure' | 'unless-stopped';

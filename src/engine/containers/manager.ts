@@ -249,6 +249,9 @@ export class ContainerManager {
       this.records.get(m.slice('container:'.length));
       return {};
     }
+    // "ns:<path>": join a network namespace someone else made and owns (the
+    // node agent's pod sandbox, configured through CNI); no endpoints here.
+    if (m.startsWith('ns:')) return {};
     const out: Record<string, EndpointSettings> = {};
     out[m] = { ...(endpoints?.[m] ?? {}) };
     for (const [name, ep] of Object.entries(endpoints ?? {})) {
@@ -392,6 +395,8 @@ export class ContainerManager {
       sandboxMode = { type: 'container', netnsPath: target.sandbox.netnsPath };
       const tp = containerPaths(this.dir(target));
       etc = { hosts: tp.hosts, hostname: tp.hostname, resolvConf: tp.resolvConf };
+    } else if (mode.startsWith('ns:')) {
+      sandboxMode = { type: 'container', netnsPath: mode.slice('ns:'.length) };
     } else {
       sandboxMode = mode === 'host' ? { type: 'host' } : { type: 'private' };
     }
