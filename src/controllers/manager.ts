@@ -1,0 +1,88 @@
+import type { Client, Clock, InformerFactory } from '../client/index.ts';
+import { realClock } from '../client/index.ts';
+import { InvalidError } from '../lib/errors.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { ControllerContext, ControllerFactory } from './controller.ts';
+import { runController } from './controller.ts';
+import { newDeploymentController } from './deployment.ts';
+import { newGarbageCollector } from './garbage-collector.ts';
+import { newNamespaceController } from './namespace.ts';
+import { newReplicaSetController, newReplicationControllerController } from './replica-set.ts';
+
+/** Every controller by name: the registry `--controllers` picks from. */
+export function defaultControllers(): Map<string, ControllerFactory> {
+  return new Map<string, ControllerFactory>([
+    ['replicaset', newReplicaSetController],
+    ['replicationcontroller', newReplicationControllerController],
+    ['deployment', newDeploymentController],
+    ['garbagecollector', newGarbageCollector],
+    ['namespace', newNamespaceController],
+  ]);
+}
+
+export interface ControllerManagerOptions {
+  client: Client;
+  /** Shared with other components in the process; the manager starts it, the caller stops it. */
+  informers: InformerFactory;
+  log: Logger;
+  clock?: Clock;
+  /** Names to run (default: all); `-name` leaves one out of "all" (`['*', '-namespace']`). */
+  controllers?: string[];
+  /** Defaults to `defaultControllers()`. */
+  registry?: Map<string, ControllerFactory>;
+}
+
+export interface ControllerManager {
+  /** The names of the controllers running. */
+  readonly names: string[];
+  /** Stops every controller (current reconciles finish) and resolves when they have. */
+  stop(): Promise<void>;
+}
+
+/** Which registry names `wanted` selects (upstream kube-controller-manager's `--controllers` rules). */
+export function selectControllers(registry: Map<string, unknown>, wanted: string[] = ['*']): string[] {
+  const all = [...registry.keys()];
+  for (const w of wanted) {
+    const name = w.replace(/^-/, '');
+    if (name !== '*' && !registry.has(name))
+      throw new InvalidError(`starting controllers: unknown controller "${name}"`);
+  }
+  const off = new Set(wanted.filter((w) => w.startsWith('-')).map((w) => w.slice(1)));
+  const on = wanted.includes('*') ? all : wanted.filter((w) => !w.startsWith('-'));
+  return on.filter((n) => !off.has(n));
+}
+
+/**
+ * Builds the chosen controllers over one shared informer factory, starts the
+ * factory, and runs each controller's workers once its caches have synced.
+ */
+export function startControllerManager(opts: ControllerManagerOptions): ControllerManager {
+  const registry = opts.registry ?? defaultControllers();
+  const names = selectControllers(registry, opts.controllers);
+  const ctx: ControllerContext = {
+    client: opts.client,
+    informers: opts.informers,
+    log: opts.log,
+    clock: opts.clock ?? realClock,
+  };
+  const abort = new AbortController();
+  const controllers = names.map((n) => {
+    const factory = registry.get(n);
+    if (!factory) throw new InvalidError(`starting controllers: unknown controller "${n}"`);
+    return factory({ ...ctx, log: opts.log.child({ controller: n }) });
+  });
+  opts.informers.start();
+  const running = controllers.map((c) =>
+    runController(ctx, c, abort.signal).catch((err: unknown) =>
+      opts.log.error({ err, controller: c.name }, 'controller failed'),
+    ),
+  );
+  opts.log.info({ controllers: names }, 'controller manager started');
+  return {
+    names,
+    async stop() {
+      abort.abort();
+      await Promise.all(running);
+    },
+  };
+}
