@@ -1,9 +1,9 @@
 import fs from 'node:fs';
-import type { IncomingMessage } from 'node:http';
 import type { ContainerInspect } from '../engine/types.ts';
 import { ConflictError, InvalidError, NotFoundError } from '../lib/errors.ts';
 import { readBody } from './docker/client.ts';
 import { defaultDetachKeys, parseDetachKeys } from './docker/detach-keys.ts';
+import type { Http1Response } from './docker/http1.ts';
 import type { Context } from './docker/invoke.ts';
 import { followResize, proxySignals, relaySession, terminalSize, withRawTerminal } from './docker/session.ts';
 import { exitCodes } from './exit-codes.ts';
@@ -16,7 +16,7 @@ interface WaitBody {
 }
 
 /** Reads the (late) body of a wait response; -1 and the message when the daemon reports an error. */
-async function waitResult(ctx: Context, res: Promise<IncomingMessage>): Promise<number> {
+async function waitResult(ctx: Context, res: Promise<Http1Response>): Promise<number> {
   const body = await readBody(await res);
   const parsed = JSON.parse(body.toString('utf8') || '{}') as WaitBody;
   if (parsed.Error?.Message) {

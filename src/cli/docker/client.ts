@@ -1,4 +1,3 @@
-import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
@@ -11,6 +10,7 @@ import {
   UnauthorizedError,
   UnavailableError,
 } from '../../lib/errors.ts';
+import { type Http1Response, http1 } from './http1.ts';
 
 /** The API version this client speaks (and the highest it asks for). */
 export const apiVersion = '1.41';
@@ -88,6 +88,8 @@ export function daemonError(status: number, message: string, inStream = false): 
   return new DroverError(message, { cause });
 }
 
+const baseHeaders = { Host: 'api.moby.localhost', 'User-Agent': 'Drover-Client' };
+
 export async function readBody(res: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of res) chunks.push(chunk as Buffer);
@@ -141,10 +143,10 @@ export class DockerClient {
   }
 
   /** Sends a request to a versioned path; resolves with the response once headers arrive (status < 400). */
-  async request(method: string, path: string, opts: RequestOptions = {}): Promise<http.IncomingMessage> {
+  async request(method: string, path: string, opts: RequestOptions = {}): Promise<Http1Response> {
     const version = await this.ping();
     const res = await this.#send(method, `/v${version}${path}${buildQuery(opts.query)}`, opts);
-    const status = res.statusCode ?? 0;
+    const status = res.statusCode;
     if (status >= 400) throw daemonError(status, errorMessage(await readBody(res), status));
     return res;
   }
@@ -165,62 +167,41 @@ export class DockerClient {
   /** Upgrades a POST (attach, exec start) to a raw bidirectional stream. */
   async hijack(path: string, opts: { query?: Query; json?: unknown } = {}): Promise<Hijacked> {
     const version = await this.ping();
-    const fullPath = `/v${version}${path}${buildQuery(opts.query)}`;
     const payload = opts.json === undefined ? undefined : Buffer.from(JSON.stringify(opts.json));
-    return new Promise<Hijacked>((resolve, reject) => {
-      const req = http.request({
-        socketPath: this.socketPath,
-        method: 'POST',
-        path: fullPath,
-        headers: {
-          Host: 'api.moby.localhost',
-          'User-Agent': 'Drover-Client',
-          Connection: 'Upgrade',
-          Upgrade: 'tcp',
-          'Content-Type': payload ? 'application/json' : 'text/plain',
-          'Content-Length': String(payload?.length ?? 0),
-        },
-      });
-      req.on('upgrade', (_res, socket, head) => resolve({ socket, head }));
-      req.on('response', (res) => {
-        const status = res.statusCode ?? 0;
-        if (status >= 400) {
-          readBody(res).then((b) => reject(daemonError(status, errorMessage(b, status))), reject);
-        } else {
-          // An old daemon answers 200 and streams on the same connection.
-          resolve({ socket: res.socket as Socket, head: Buffer.alloc(0) });
-        }
-      });
-      req.on('error', (err) => reject(this.#connectError(err)));
-      req.end(payload);
+    const res = await this.#connect({
+      socketPath: this.socketPath,
+      method: 'POST',
+      path: `/v${version}${path}${buildQuery(opts.query)}`,
+      headers: { ...baseHeaders, 'Content-Type': payload ? 'application/json' : 'text/plain' },
+      body: payload ?? Buffer.alloc(0),
+      upgrade: true,
     });
+    if (res.upgraded) return res.upgraded;
+    const body = await readBody(res);
+    if (res.statusCode >= 400) throw daemonError(res.statusCode, errorMessage(body, res.statusCode));
+    throw new UnavailableError(
+      `the engine at ${this.hostUrl} did not upgrade the connection (status ${res.statusCode})`,
+    );
   }
 
-  #send(method: string, path: string, opts: RequestOptions): Promise<http.IncomingMessage> {
-    const headers: Record<string, string> = {
-      Host: 'api.moby.localhost',
-      'User-Agent': 'Drover-Client',
-      ...opts.headers,
-    };
-    let payload: Buffer | undefined;
+  #send(method: string, path: string, opts: RequestOptions): Promise<Http1Response> {
+    const headers: Record<string, string> = { ...baseHeaders, ...opts.headers };
+    let body: Buffer | Readable | undefined = opts.body;
     if (opts.json !== undefined) {
-      payload = Buffer.from(JSON.stringify(opts.json));
+      body = Buffer.from(JSON.stringify(opts.json));
       headers['Content-Type'] = 'application/json';
-      headers['Content-Length'] = String(payload.length);
     } else if (!opts.body && method !== 'GET' && method !== 'HEAD') {
-      headers['Content-Length'] = '0';
+      body = Buffer.alloc(0);
     }
-    return new Promise((resolve, reject) => {
-      const req = http.request({ socketPath: this.socketPath, method, path, headers, agent: false });
-      req.on('response', resolve);
-      req.on('error', (err) => reject(this.#connectError(err)));
-      if (opts.body) {
-        opts.body.on('error', (err) => req.destroy(err));
-        opts.body.pipe(req);
-      } else {
-        req.end(payload);
-      }
-    });
+    return this.#connect({ socketPath: this.socketPath, method, path, headers, body });
+  }
+
+  async #connect(req: Parameters<typeof http1>[0]): Promise<Http1Response> {
+    try {
+      return await http1(req);
+    } catch (err) {
+      throw this.#connectError(err as Error);
+    }
   }
 
   #connectError(err: Error): Error {

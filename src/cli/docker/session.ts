@@ -6,7 +6,13 @@ import { copyOutput } from './stdcopy.ts';
 
 async function* socketChunks(h: Hijacked): AsyncGenerator<Buffer> {
   if (h.head.length > 0) yield h.head;
-  for await (const chunk of h.socket) yield chunk as Buffer;
+  try {
+    for await (const chunk of h.socket) yield chunk as Buffer;
+  } catch (err) {
+    // The engine closed first (the process ended) while stdin was still being sent: that is the end, not a failure.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EPIPE' && code !== 'ECONNRESET') throw err;
+  }
 }
 
 /**
