@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import type { Deployment } from '../client/index.ts';
-import { maxSurge, maxUnavailable, podTemplateHash, scaledValue } from './deployment-util.ts';
+import {
+  equalIgnoreHash,
+  maxSurge,
+  maxUnavailable,
+  podTemplateHash,
+  scaledValue,
+} from './deployment-util.ts';
 
 const d = (replicas: number, surge: unknown, unavailable: unknown, type = 'RollingUpdate'): Deployment => ({
   metadata: { name: 'x' },
@@ -48,4 +54,18 @@ test('podTemplateHash: stable, key-order independent, safe-encoded, changes with
   assert.equal(a, b);
   assert.match(a, /^[bcdfghjklmnpqrstvwxz2456789]{1,10}$/);
   assert.notEqual(podTemplateHash({ spec: {} }, 1), podTemplateHash({ spec: {} }));
+});
+
+test('equalIgnoreHash: the hash label and null members (creationTimestamp: null) do not count', () => {
+  const a = {
+    metadata: { creationTimestamp: null, labels: { app: 'web' } },
+    spec: { containers: [{ name: 'c' }] },
+  };
+  const b = {
+    metadata: { labels: { app: 'web', 'pod-template-hash': 'abc' } },
+    spec: { containers: [{ name: 'c' }] },
+  };
+  assert.ok(equalIgnoreHash(a, b));
+  assert.equal(podTemplateHash(a), podTemplateHash({ metadata: { labels: { app: 'web' } }, spec: b.spec }));
+  assert.ok(!equalIgnoreHash(a, { ...b, spec: { containers: [{ name: 'd' }] } }));
 });

@@ -63,9 +63,20 @@ export function maxUnavailable(d: Deployment): number {
   return Math.min(fenceposts(d).unavailable, replicasOf(d));
 }
 
-/** A template compared without its pod-template-hash label. */
+/** A copy without null members: JSON null and absent are the same field value (Go's zero values). */
+function withoutNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutNulls);
+  if (typeof v !== 'object' || v === null) return v;
+  return Object.fromEntries(
+    Object.entries(v)
+      .filter(([, x]) => x !== null)
+      .map(([k, x]) => [k, withoutNulls(x)]),
+  );
+}
+
+/** A template compared without its pod-template-hash label (and nulls: `creationTimestamp: null`). */
 function templateKey(t: unknown): string {
-  const copy = structuredClone((t ?? {}) as { metadata?: { labels?: Record<string, string> } });
+  const copy = withoutNulls(t ?? {}) as { metadata?: { labels?: Record<string, string> } };
   if (copy.metadata?.labels) {
     delete copy.metadata.labels[podTemplateHashLabel];
     if (Object.keys(copy.metadata.labels).length === 0) delete copy.metadata.labels;
@@ -87,7 +98,7 @@ const safeChars = 'bcdfghjklmnpqrstvwxz2456789';
  */
 export function podTemplateHash(template: unknown, collisionCount?: number): string {
   let h = 0x811c9dc5;
-  let text = canonicalJsonOf(template ?? {});
+  let text = canonicalJsonOf(withoutNulls(template ?? {}));
   if (collisionCount !== undefined) text += `#${collisionCount}`;
   for (const byte of Buffer.from(text)) {
     h ^= byte;
