@@ -309,17 +309,21 @@ export class ContainerManager {
     const o = this.#o;
     let sandboxCreated = false;
     try {
+      // The root filesystem and the network sandbox are independent: made side by side.
       // Throw-away containers skip the sync on unmount (their changes are deleted anyway).
-      const rootfs = await o.images.prepareRootfs(rec.imageId, dir, {
-        volatile: rec.hostConfig.AutoRemove ?? false,
+      const fs = o.images
+        .prepareRootfs(rec.imageId, dir, { volatile: rec.hostConfig.AutoRemove ?? false })
+        .then(async (rootfs) => ({ rootfs, user: await resolveUser(rootfs, rec.config.User) }));
+      const net = this.#setUpNetwork(rec, p).then((n) => {
+        sandboxCreated = true;
+        return n;
       });
-      const [user, network] = await Promise.all([
-        resolveUser(rootfs, rec.config.User),
-        this.#setUpNetwork(rec, p).then((n) => {
-          sandboxCreated = true;
-          return n;
-        }),
-      ]);
+      // Both settle before a failure is handled, so the cleanup below knows about the sandbox.
+      const [fsDone, netDone] = await Promise.allSettled([fs, net]);
+      if (fsDone.status === 'rejected') throw fsDone.reason;
+      if (netDone.status === 'rejected') throw netDone.reason;
+      const { rootfs, user } = fsDone.value;
+      const network = netDone.value;
       const mounts = rec.mounts.map((m) => ({ ...m, options: tmpfsOptions(rec, m.Destination) }));
       await Promise.all(mounts.filter((m) => m.Type === 'volume').map((m) => copyUpIfEmpty(rootfs, m)));
       const spec = buildSpec(
@@ -336,8 +340,7 @@ export class ContainerManager {
       );
       await mkdir(p.bundle, { recursive: true });
       await writeFile(join(p.bundle, 'config.json'), JSON.stringify(spec));
-      await o.runtime.delete(rec.id, { force: true }).catch(() => undefined);
-      const { pid } = await o.runtime.create({
+      const createOpts = {
         id: rec.id,
         bundleDir: p.bundle,
         logPath: p.log,
@@ -345,7 +348,16 @@ export class ContainerManager {
         terminal: rec.config.Tty ?? false,
         stdin: rec.config.OpenStdin ?? false,
         stdinOnce: rec.config.StdinOnce ?? false,
+      };
+      // Runtime state left under this id (a crash between create and our record's save)
+      // is removed only when the runtime reports it: no delete on the common path.
+      const { pid } = await o.runtime.create(createOpts).catch(async (err: unknown) => {
+        if (!(err instanceof ConflictError)) throw err;
+        await o.runtime.delete(rec.id, { force: true });
+        return o.runtime.create(createOpts);
       });
+      // A namespace the runtime made is reached through the init (for --network container:<this>).
+      if (network.namespace === 'new' && rec.sandbox) rec.sandbox.netnsPath = `/proc/${pid}/ns/net`;
       await o.runtime.start(rec.id);
       rec.state = {
         ...rec.state,
@@ -413,6 +425,8 @@ export class ContainerManager {
         },
       }));
     const ownFiles = !mode.startsWith('container:');
+    // --network none: crun makes the namespace (and brings lo up); no `ip` process runs.
+    const runtimeNetns = sandboxMode.type === 'private' && attach.length === 0;
     const [sandbox] = await Promise.all([
       o.networks.createSandbox(rec.id, {
         mode: sandboxMode,
@@ -420,6 +434,7 @@ export class ContainerManager {
         hostsPath: ownFiles ? p.hosts : undefined,
         extraHosts: rec.hostConfig.ExtraHosts ?? [],
         networks: sandboxMode.type === 'private' ? attach : [],
+        runtimeNetns,
       }),
       ownFiles
         ? Promise.all([
@@ -450,7 +465,8 @@ export class ContainerManager {
       rec.networks[key] = { ...rec.networks[key], ...ep };
     }
     rec.sandbox = { netnsPath: sandbox.netnsPath ?? '', ports };
-    return { namespace: sandbox.netnsPath ? { path: sandbox.netnsPath } : 'host', etc };
+    const namespace = sandbox.netnsPath ? { path: sandbox.netnsPath } : runtimeNetns ? 'new' : 'host';
+    return { namespace, etc };
   }
 
   // ---------------------------------------------------------------- exits

@@ -1,6 +1,6 @@
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../lib/atomic-file.ts';
+import { tempPathFor, writeFileAtomic } from '../../lib/atomic-file.ts';
 import { AlreadyExistsError, InvalidError, NotFoundError } from '../../lib/errors.ts';
 import type {
   ContainerConfig,
@@ -113,7 +113,24 @@ export class ContainerRecords {
   async save(rec: ContainerRecord): Promise<void> {
     this.#byId.set(rec.id, rec);
     this.#byName.set(rec.name, rec.id);
-    await writeFileAtomic(join(this.#root, rec.id, 'container.json'), JSON.stringify(rec));
+    const target = join(this.#root, rec.id, 'container.json');
+    if (!rec.hostConfig.AutoRemove) {
+      await writeFileAtomic(target, JSON.stringify(rec));
+      return;
+    }
+    // An --rm container's record is atomic but not fsynced: it only has to
+    // survive a daemon restart (the page cache does). After a machine crash its
+    // container is gone; a record lost or torn then makes load() skip it and
+    // init() removes the directory as a leftover. Saves the fsyncs (file and
+    // directory) on each state change of the run --rm path.
+    const tmp = tempPathFor(target);
+    try {
+      await writeFile(tmp, JSON.stringify(rec));
+      await rename(tmp, target);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
   }
 
   async remove(rec: ContainerRecord): Promise<void> {

@@ -100,6 +100,12 @@ export interface SandboxOptions {
   extraHosts?: string[];
   /** Networks to connect at once: saves an exec per container (loopback comes up in the same batch). */
   networks?: { network: string; opts: ConnectOptions }[];
+  /**
+   * Private mode without networks (--network none): the OCI runtime creates
+   * the namespace with the container (crun brings loopback up), so no netns
+   * is made or deleted here and the sandbox's netnsPath is null.
+   */
+  runtimeNetns?: boolean;
 }
 
 export interface Sandbox {
@@ -375,7 +381,7 @@ export class NetworkManager {
         hostsPath: opts.hostsPath,
         extraHosts: opts.extraHosts ?? [],
       };
-      if (opts.mode.type === 'private') {
+      if (opts.mode.type === 'private' && !(opts.runtimeNetns && networks.length === 0)) {
         rec.netns = `${this.opts.netnsPrefix}${containerId.slice(0, 12)}`;
         rec.netnsPath = netnsPathOf(rec.netns);
         if (networks.length === 0) await createNetns(rec.netns, { loopback: true });
