@@ -21,6 +21,8 @@ export class Cache implements Snapshot {
   readonly #infos = new Map<string, NodeInfo>();
   readonly #pods = new Map<string, PodState>();
   readonly #owners = new Map<string, Map<string, number>>();
+  readonly #images = new Map<string, number>();
+  #antiAffinityPods = 0;
   #nodeList: NodeInfo[] | undefined;
 
   get nodes(): readonly NodeInfo[] {
@@ -38,7 +40,19 @@ export class Cache implements Snapshot {
   }
 
   nodesWithRequiredAntiAffinity(): readonly NodeInfo[] {
-    return this.nodes.filter((n) => n.podsWithRequiredAntiAffinity > 0);
+    return this.#antiAffinityPods ? this.nodes.filter((n) => n.podsWithRequiredAntiAffinity > 0) : [];
+  }
+
+  imageNodes(image: string): number {
+    return this.#images.get(image) ?? 0;
+  }
+
+  #countImages(ni: NodeInfo, sign: 1 | -1): void {
+    for (const img of ni.images.keys()) {
+      const n = (this.#images.get(img) ?? 0) + sign;
+      if (n > 0) this.#images.set(img, n);
+      else this.#images.delete(img);
+    }
   }
 
   setNode(node: Node): void {
@@ -49,12 +63,15 @@ export class Cache implements Snapshot {
       this.#infos.set(name, ni);
       this.#nodeList = undefined;
     } else if (!ni.node) this.#nodeList = undefined;
+    if (ni.node) this.#countImages(ni, -1);
     ni.setNode(node);
+    this.#countImages(ni, 1);
   }
 
   removeNode(name: string): void {
     const ni = this.#infos.get(name);
     if (!ni) return;
+    if (ni.node) this.#countImages(ni, -1);
     // Pods may still point at the node; keep their accounting until they go.
     if (ni.pods.size) ni.node = undefined;
     else this.#infos.delete(name);
@@ -106,6 +123,7 @@ export class Cache implements Snapshot {
       this.#infos.set(nodeName, ni);
     }
     ni.addPod(info);
+    if (info.hasRequiredAntiAffinity) this.#antiAffinityPods++;
     this.#pods.set(info.key, { info, nodeName, assumed });
     if (info.owner) {
       let m = this.#owners.get(info.owner);
@@ -121,6 +139,7 @@ export class Cache implements Snapshot {
     const st = this.#pods.get(key);
     if (!st) return;
     this.#pods.delete(key);
+    if (st.info.hasRequiredAntiAffinity) this.#antiAffinityPods--;
     const ni = this.#infos.get(st.nodeName);
     ni?.removePod(key);
     if (ni && !ni.node && !ni.pods.size) this.#infos.delete(st.nodeName);

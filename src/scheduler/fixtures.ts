@@ -1,6 +1,6 @@
 import type { Node, Pod, Taint } from '../client/index.ts';
 import { Cache } from './cache.ts';
-import type { CycleState, NodeScore, Plugin, SchedulingSpec } from './types.ts';
+import type { CycleState, Plugin, SchedulingSpec } from './types.ts';
 
 /** Test fixtures: small constructors for nodes, pods and caches (used by the table tests). */
 export function node(
@@ -82,8 +82,10 @@ export function filterReasons(plugin: Plugin, p: Pod, c: Cache, on: string): str
 /** PreScore + Score + NormalizeScore of one plugin over every node: node name → score. */
 export function scores(plugin: Plugin, p: Pod, c: Cache): Record<string, number> {
   const state: CycleState = new Map();
-  plugin.preScore?.(state, p, c.nodes, c);
-  const s: NodeScore[] = c.nodes.map((node) => ({ node, score: plugin.score!(state, p, node) }));
+  const nodes = c.nodes;
+  if (plugin.preScore?.(state, p, nodes, c) === false)
+    return Object.fromEntries(nodes.map((n) => [n.name, 0]));
+  const s = nodes.map((node) => plugin.score!(state, p, node));
   plugin.normalizeScore?.(state, p, s);
-  return Object.fromEntries(s.map((x) => [x.node.name, Math.round(x.score)]));
+  return Object.fromEntries(s.map((x, i) => [nodes[i]!.name, Math.round(x)]));
 }

@@ -1,6 +1,6 @@
 import type { Pod } from '../client/index.ts';
 import type { NodeInfo } from './node-info.ts';
-import type { CycleState, NodeScore, Plugin, Snapshot, Status } from './types.ts';
+import type { CycleState, Plugin, Snapshot, Status } from './types.ts';
 import { maxNodeScore } from './types.ts';
 
 /** Why a pod fits nowhere: each rejected node's status, for the event and for preemption. */
@@ -33,6 +33,7 @@ export interface FrameworkOptions {
  */
 export class Framework {
   readonly plugins: readonly Plugin[];
+  readonly #preFilters: Plugin[];
   readonly #filters: Plugin[];
   readonly #scorers: Plugin[];
   readonly #pct: number;
@@ -41,7 +42,8 @@ export class Framework {
 
   constructor(opts: FrameworkOptions) {
     this.plugins = opts.plugins;
-    this.#filters = opts.plugins.filter((p) => p.preFilter || p.filter);
+    this.#preFilters = opts.plugins.filter((p) => p.preFilter);
+    this.#filters = opts.plugins.filter((p) => p.filter);
     this.#scorers = opts.plugins.filter((p) => p.score);
     this.#pct = opts.percentageOfNodesToScore ?? 0;
     this.#random = opts.random ?? Math.random;
@@ -50,15 +52,15 @@ export class Framework {
   /** Runs every Filter plugin for `pod` on one node (PreFilter must have run on `state`). */
   runFilters(state: CycleState, pod: Pod, node: NodeInfo): Status | undefined {
     for (const p of this.#filters) {
-      const st = p.filter?.(state, pod, node);
+      const st = p.filter!(state, pod, node);
       if (st) return { ...st, plugin: p.name };
     }
     return undefined;
   }
 
   runPreFilters(state: CycleState, pod: Pod, snap: Snapshot): Status | undefined {
-    for (const p of this.#filters) {
-      const st = p.preFilter?.(state, pod, snap);
+    for (const p of this.#preFilters) {
+      const st = p.preFilter!(state, pod, snap);
       if (st) return { ...st, plugin: p.name };
     }
     return undefined;
@@ -110,12 +112,13 @@ export class Framework {
 
   #score(state: CycleState, pod: Pod, nodes: NodeInfo[], snap: Snapshot): number[] {
     const totals = new Array<number>(nodes.length).fill(0);
+    const scores = new Array<number>(nodes.length);
     for (const p of this.#scorers) {
-      p.preScore?.(state, pod, nodes, snap);
-      const scores: NodeScore[] = nodes.map((node) => ({ node, score: p.score!(state, pod, node) }));
+      if (p.preScore?.(state, pod, nodes, snap) === false) continue;
+      for (let i = 0; i < nodes.length; i++) scores[i] = p.score!(state, pod, nodes[i]!);
       p.normalizeScore?.(state, pod, scores);
       const w = p.weight ?? 1;
-      for (let i = 0; i < scores.length; i++) totals[i]! += w * scores[i]!.score;
+      for (let i = 0; i < nodes.length; i++) totals[i]! += w * scores[i]!;
     }
     return totals;
   }
@@ -129,12 +132,28 @@ export class Framework {
 }
 
 /** Scales raw scores to 0..maxNodeScore (highest raw → 100); `reverse` makes the lowest raw best. */
-export function normalize(scores: NodeScore[], reverse = false): void {
+export function normalize(scores: number[], reverse = false): void {
   let max = 0;
-  for (const s of scores) max = Math.max(max, s.score);
+  for (const s of scores) max = Math.max(max, s);
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i]!;
+    if (max === 0) scores[i] = reverse ? maxNodeScore : 0;
+    else scores[i] = reverse ? maxNodeScore - (maxNodeScore * s) / max : (maxNodeScore * s) / max;
+  }
+}
+
+/** Scales scores linearly so the lowest becomes 0 and the highest 100 (`reverse`: the other way round). */
+export function normalizeMinMax(scores: number[], reverse: boolean, whenEqual: number): void {
+  let min = Infinity;
+  let max = -Infinity;
   for (const s of scores) {
-    if (max === 0) s.score = reverse ? maxNodeScore : 0;
-    else s.score = reverse ? maxNodeScore - (maxNodeScore * s.score) / max : (maxNodeScore * s.score) / max;
+    min = Math.min(min, s);
+    max = Math.max(max, s);
+  }
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i]!;
+    if (max === min) scores[i] = whenEqual;
+    else scores[i] = (maxNodeScore * (reverse ? max - s : s - min)) / (max - min);
   }
 }
 

@@ -31,8 +31,11 @@ export interface SchedulerOptions {
   priorityClasses?: boolean;
   /** Bindings in flight at once (default 64). */
   maxInFlightBindings?: number;
-  /** Called after each successful binding, with ms from first queueing to bound. */
-  onBound?(pod: Pod, node: string, latencyMs: number): void;
+  /**
+   * Called after each successful binding with the ms from first queueing to
+   * bound (queue wait included) and the ms of the successful scheduling cycle itself.
+   */
+  onBound?(pod: Pod, node: string, latencyMs: number, cycleMs: number): void;
 }
 
 /**
@@ -160,6 +163,7 @@ export class Scheduler {
       this.queue.done(key);
       return;
     }
+    const started = performance.now();
     const pod = resolvePriority(current, this.#classes?.store);
     const result = this.framework.schedule(pod, this.cache);
     if (result.node === undefined) {
@@ -170,7 +174,8 @@ export class Scheduler {
     this.cache.assume(pod, node);
     this.queue.done(key);
     this.#inFlight++;
-    const p = this.#bind(qp, pod, node, result.state).finally(() => {
+    const cycleMs = performance.now() - started;
+    const p = this.#bind(qp, pod, node, result.state, cycleMs).finally(() => {
       this.#inFlight--;
       this.#binds.delete(p);
       const s = this.#slot;
@@ -180,7 +185,7 @@ export class Scheduler {
     this.#binds.add(p);
   }
 
-  async #bind(qp: QueuedPod, pod: Pod, node: string, state: CycleState): Promise<void> {
+  async #bind(qp: QueuedPod, pod: Pod, node: string, state: CycleState, cycleMs: number): Promise<void> {
     const { name = '', namespace = 'default', uid } = pod.metadata;
     try {
       for (const pl of this.framework.plugins) await pl.preBind?.(state, pod, node);
@@ -198,7 +203,7 @@ export class Scheduler {
       );
       this.#log.debug({ pod: qp.key, node }, 'pod bound');
       this.#event(pod, 'Normal', 'Scheduled', `Successfully assigned ${qp.key} to ${node}`);
-      this.#o.onBound?.(pod, node, this.#clock.now() - qp.initialAttempt);
+      this.#o.onBound?.(pod, node, this.#clock.now() - qp.initialAttempt, cycleMs);
     } catch (err) {
       this.cache.forget(qp.key);
       if (err instanceof NotFoundError || err instanceof ConflictError) {

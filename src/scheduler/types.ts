@@ -106,15 +106,12 @@ export interface Snapshot {
   ownerCounts(uid: string): ReadonlyMap<string, number> | undefined;
   /** Nodes holding at least one pod with required pod anti-affinity. */
   nodesWithRequiredAntiAffinity(): readonly NodeInfo[];
+  /** How many nodes report having `image` (normalised name). */
+  imageNodes(image: string): number;
 }
 
 /** The kinds of cluster change that can make an unschedulable pod schedulable. */
 export type ClusterEvent = 'NodeAdd' | 'NodeUpdate' | 'PodDelete' | 'PodUpdate' | 'VolumeChange';
-
-export interface NodeScore {
-  node: NodeInfo;
-  score: number;
-}
 
 /** Highest score a plugin gives after normalisation (upstream's MaxNodeScore). */
 export const maxNodeScore = 100;
@@ -131,11 +128,14 @@ export interface Plugin {
   /** Runs once per pod; a Status rejects the pod on every node. */
   preFilter?(state: CycleState, pod: Pod, snap: Snapshot): Status | undefined;
   filter?(state: CycleState, pod: Pod, node: NodeInfo): Status | undefined;
-  /** Runs once per pod before scoring, with the feasible nodes. */
-  preScore?(state: CycleState, pod: Pod, nodes: readonly NodeInfo[], snap: Snapshot): void;
+  /**
+   * Runs once per pod before scoring, with the feasible nodes. Returning false
+   * means the plugin has no opinion on this pod: Score and NormalizeScore are skipped.
+   */
+  preScore?(state: CycleState, pod: Pod, nodes: readonly NodeInfo[], snap: Snapshot): boolean;
   score?(state: CycleState, pod: Pod, node: NodeInfo): number;
-  /** Rescales this plugin's raw scores into 0..maxNodeScore in place. */
-  normalizeScore?(state: CycleState, pod: Pod, scores: NodeScore[]): void;
+  /** Rescales this plugin's raw scores (parallel to PreScore's nodes) into 0..maxNodeScore in place. */
+  normalizeScore?(state: CycleState, pod: Pod, scores: number[]): void;
   /** Before binding, once the pod is assumed on `node` (e.g. pick volumes). */
   preBind?(state: CycleState, pod: Pod, nodeName: string): Promise<void>;
   /** Cluster events after which a pod this plugin rejected may fit. */

@@ -34,16 +34,18 @@ interface State {
  */
 export const imageLocality: Plugin = {
   name: 'ImageLocality',
-  preScore(state: CycleState, pod: Pod, _nodes: readonly NodeInfo[], snap: Snapshot): void {
+  preScore(state: CycleState, pod: Pod, _nodes: readonly NodeInfo[], snap: Snapshot): boolean {
     const images = (specOf(pod).containers ?? []).flatMap((c) => (c.image ? [normalizeImage(c.image)] : []));
     const spread = new Map<string, number>();
-    const all = snap.nodes;
+    const total = snap.nodes.length;
+    let anywhere = false;
     for (const img of images) {
-      let n = 0;
-      for (const ni of all) if (ni.images.size && ni.images.has(img)) n++;
-      spread.set(img, all.length ? n / all.length : 0);
+      const n = snap.imageNodes(img);
+      anywhere ||= n > 0;
+      spread.set(img, total ? n / total : 0);
     }
     state.set(key, { images, spread } satisfies State);
+    return anywhere;
   },
   score(state: CycleState, _pod: Pod, node: NodeInfo): number {
     const st = state.get(key) as State | undefined;

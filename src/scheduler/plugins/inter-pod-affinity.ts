@@ -1,16 +1,8 @@
 import type { Pod } from '../../client/index.ts';
+import { normalizeMinMax } from '../framework.ts';
 import type { NodeInfo } from '../node-info.ts';
 import { type CompiledTerm, compileTerm, termMatches } from '../selector.ts';
-import {
-  type CycleState,
-  maxNodeScore,
-  type NodeScore,
-  type Plugin,
-  type Snapshot,
-  type Status,
-  specOf,
-  unschedulable,
-} from '../types.ts';
+import { type CycleState, type Plugin, type Snapshot, type Status, specOf, unschedulable } from '../types.ts';
 
 export const existingAntiAffinityReason = "node(s) didn't satisfy existing pods anti-affinity rules";
 export const affinityReason = "node(s) didn't match pod affinity rules";
@@ -110,7 +102,7 @@ export const interPodAffinity: Plugin = {
     }
     return undefined;
   },
-  preScore(state: CycleState, pod: Pod, _nodes: readonly NodeInfo[], snap: Snapshot): void {
+  preScore(state: CycleState, pod: Pod, _nodes: readonly NodeInfo[], snap: Snapshot): boolean {
     const a = specOf(pod).affinity;
     const weighted: CompiledTerm[] = [
       ...(a?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w) =>
@@ -120,7 +112,7 @@ export const interPodAffinity: Plugin = {
         compileTerm(w.podAffinityTerm, pod, -w.weight),
       ),
     ];
-    if (!weighted.length) return void state.delete(scoreKey);
+    if (!weighted.length) return false;
     // topology pair → summed weight of the matching pods there
     const pairs = new Map<string, number>();
     for (const ni of snap.nodes) {
@@ -134,6 +126,7 @@ export const interPodAffinity: Plugin = {
       }
     }
     state.set(scoreKey, pairs);
+    return true;
   },
   score(state: CycleState, _pod: Pod, node: NodeInfo): number {
     const pairs = state.get(scoreKey) as Map<string, number> | undefined;
@@ -142,14 +135,7 @@ export const interPodAffinity: Plugin = {
     for (const [k, v] of Object.entries(node.labels)) sum += pairs.get(`${k}=${v}`) ?? 0;
     return sum;
   },
-  normalizeScore(state: CycleState, _pod: Pod, scores: NodeScore[]): void {
-    if (!state.get(scoreKey)) return;
-    let min = Infinity;
-    let max = -Infinity;
-    for (const s of scores) {
-      min = Math.min(min, s.score);
-      max = Math.max(max, s.score);
-    }
-    for (const s of scores) s.score = max === min ? 0 : (maxNodeScore * (s.score - min)) / (max - min);
+  normalizeScore(_state: CycleState, _pod: Pod, scores: number[]): void {
+    normalizeMinMax(scores, false, 0);
   },
 };

@@ -3,7 +3,6 @@ import { normalize } from '../framework.ts';
 import type { NodeInfo } from '../node-info.ts';
 import {
   type CycleState,
-  type NodeScore,
   type NodeSelectorRequirement,
   type NodeSelectorTerm,
   type Plugin,
@@ -71,6 +70,9 @@ export const nodeAffinity: Plugin = {
     if (!node.node) return unresolvable(reason);
     return matchesNodeSelectorAndAffinity(pod, node.node) ? undefined : unresolvable(reason);
   },
+  preScore(_state: CycleState, pod: Pod): boolean {
+    return !!specOf(pod).affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length;
+  },
   score(_state: CycleState, pod: Pod, node: NodeInfo): number {
     const prefs = specOf(pod).affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution;
     if (!prefs?.length || !node.node) return 0;
@@ -78,7 +80,7 @@ export const nodeAffinity: Plugin = {
     for (const p of prefs) if (p.weight && matchesTerm(p.preference, node.node)) sum += p.weight;
     return sum;
   },
-  normalizeScore(_state: CycleState, _pod: Pod, scores: NodeScore[]): void {
+  normalizeScore(_state: CycleState, _pod: Pod, scores: number[]): void {
     normalize(scores);
   },
 };

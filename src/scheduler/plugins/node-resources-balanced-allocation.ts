@@ -16,8 +16,9 @@ export function balanced(cpuFraction: number, memFraction: number): number {
 /** Score: prefer nodes whose CPU and memory would be equally used after placing the pod. */
 export const nodeResourcesBalancedAllocation: Plugin = {
   name: 'NodeResourcesBalancedAllocation',
-  preScore(state: CycleState, pod: Pod): void {
+  preScore(state: CycleState, pod: Pod): boolean {
     state.set(key, nonZeroRequests(pod));
+    return true;
   },
   score(state: CycleState, pod: Pod, node: NodeInfo): number {
     const req = (state.get(key) as ReturnType<typeof nonZeroRequests> | undefined) ?? nonZeroRequests(pod);

@@ -10,6 +10,11 @@ export function insufficient(resource: string): string {
 
 const key = 'NodeResourcesFit';
 
+interface Prepared {
+  req: Resources;
+  scalar: [string, number][];
+}
+
 /**
  * Filter: the pod's requests (the larger of its containers' sum and its
  * largest init container, plus overhead) must fit in what the node has left
@@ -20,11 +25,13 @@ export const nodeResourcesFit: Plugin = {
   name: 'NodeResourcesFit',
   events: ['NodeAdd', 'NodeUpdate', 'PodDelete'],
   preFilter(state: CycleState, pod: Pod): Status | undefined {
-    state.set(key, podRequests(pod));
+    const req = podRequests(pod);
+    state.set(key, { req, scalar: Object.entries(req.scalar) } satisfies Prepared);
     return undefined;
   },
   filter(state: CycleState, pod: Pod, node: NodeInfo): Status | undefined {
-    const req = (state.get(key) as Resources | undefined) ?? podRequests(pod);
+    const prep = state.get(key) as Prepared | undefined;
+    const req = prep?.req ?? podRequests(pod);
     const reasons: string[] = [];
     if (node.pods.size + 1 > node.allowedPods) reasons.push(tooManyPods);
     const a = node.allocatable;
@@ -33,7 +40,7 @@ export const nodeResourcesFit: Plugin = {
     if (req.memory && req.memory > a.memory - u.memory) reasons.push(insufficient('memory'));
     if (req.ephemeralStorage && req.ephemeralStorage > a.ephemeralStorage - u.ephemeralStorage)
       reasons.push(insufficient('ephemeral-storage'));
-    for (const [name, v] of Object.entries(req.scalar)) {
+    for (const [name, v] of prep?.scalar ?? Object.entries(req.scalar)) {
       if (v && v > (a.scalar[name] ?? 0) - (u.scalar[name] ?? 0)) reasons.push(insufficient(name));
     }
     return reasons.length ? unschedulable(...reasons) : undefined;

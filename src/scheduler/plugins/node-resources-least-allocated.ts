@@ -15,8 +15,9 @@ export function leastAllocated(requested: number, allocatable: number): number {
 /** Score: prefer the node with the most CPU and memory left after placing the pod (equal weights). */
 export const nodeResourcesLeastAllocated: Plugin = {
   name: 'NodeResourcesLeastAllocated',
-  preScore(state: CycleState, pod: Pod): void {
+  preScore(state: CycleState, pod: Pod): boolean {
     state.set(key, nonZeroRequests(pod));
+    return true;
   },
   score(state: CycleState, pod: Pod, node: NodeInfo): number {
     const req = (state.get(key) as ReturnType<typeof nonZeroRequests> | undefined) ?? nonZeroRequests(pod);

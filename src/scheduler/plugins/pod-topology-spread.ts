@@ -1,10 +1,10 @@
 import type { Pod } from '../../client/index.ts';
+import { normalizeMinMax } from '../framework.ts';
 import type { NodeInfo } from '../node-info.ts';
 import { type CompiledSelector, compile, matches } from '../selector.ts';
 import {
   type CycleState,
   maxNodeScore,
-  type NodeScore,
   type Plugin,
   type Snapshot,
   type Status,
@@ -113,7 +113,7 @@ export const podTopologySpread: Plugin = {
     }
     return undefined;
   },
-  preScore(state: CycleState, pod: Pod, _nodes: readonly NodeInfo[], snap: Snapshot): void {
+  preScore(state: CycleState, pod: Pod, _nodes: readonly NodeInfo[], snap: Snapshot): boolean {
     let scorer: Scorer | undefined;
     if (specOf(pod).topologySpreadConstraints?.length) {
       const cs = build(pod, snap, false);
@@ -121,20 +121,13 @@ export const podTopologySpread: Plugin = {
         scorer = (node) => cs.reduce((sum, c) => sum + (c.counts.get(domainOf(node, c.key) ?? '') ?? 0), 0);
     } else scorer = defaultScorer(pod, snap);
     state.set(scoreKey, scorer);
+    return scorer !== undefined;
   },
   score(state: CycleState, _pod: Pod, node: NodeInfo): number {
     const scorer = state.get(scoreKey) as Scorer | undefined;
     return scorer ? scorer(node) : 0;
   },
-  normalizeScore(state: CycleState, _pod: Pod, scores: NodeScore[]): void {
-    if (!state.get(scoreKey)) return;
-    let min = Infinity;
-    let max = -Infinity;
-    for (const s of scores) {
-      min = Math.min(min, s.score);
-      max = Math.max(max, s.score);
-    }
-    for (const s of scores)
-      s.score = max === min ? maxNodeScore : (maxNodeScore * (max - s.score)) / (max - min);
+  normalizeScore(_state: CycleState, _pod: Pod, scores: number[]): void {
+    normalizeMinMax(scores, true, maxNodeScore);
   },
 };

@@ -1,7 +1,7 @@
 import type { Pod, Taint, Toleration } from '../../client/index.ts';
 import { normalize } from '../framework.ts';
 import type { NodeInfo } from '../node-info.ts';
-import { type CycleState, type NodeScore, type Plugin, type Status, specOf, unresolvable } from '../types.ts';
+import { type CycleState, type Plugin, type Status, specOf, unresolvable } from '../types.ts';
 
 /** Upstream's reason: "node(s) had untolerated taint {key: value}". */
 export function reason(t: Taint): string {
@@ -45,7 +45,7 @@ export const taintToleration: Plugin = {
       if (t.effect === 'PreferNoSchedule' && !tols.some((tol) => tolerates(tol, t))) n++;
     return n;
   },
-  normalizeScore(_state: CycleState, _pod: Pod, scores: NodeScore[]): void {
+  normalizeScore(_state: CycleState, _pod: Pod, scores: number[]): void {
     normalize(scores, true);
   },
 };
