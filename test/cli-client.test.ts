@@ -132,7 +132,9 @@ const server = http.createServer(async (req, res) => {
   }
 });
 
+const hijacked = new Set<Socket>();
 server.on('upgrade', (req, socket: Socket) => {
+  hijacked.add(socket);
   const url = new URL(req.url ?? '/', 'http://x');
   requests.push(`UPGRADE ${req.method} ${url.pathname}${url.search}`);
   socket.write(
@@ -150,9 +152,11 @@ server.on('upgrade', (req, socket: Socket) => {
 before(async () => {
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
 });
-after(async () => {
+after(() => {
+  // Hijacked sockets are no longer the server's: close them, or close() would wait for them forever.
+  for (const s of hijacked) s.destroy();
   server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  server.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
