@@ -9,7 +9,7 @@
  * inspect views, logs, archives) live in their own files.
  */
 import { cp, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ConflictError, describeError, InvalidError, NotFoundError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { randomId, randomName } from '../../lib/random-name.ts';
@@ -425,8 +425,9 @@ export class ContainerManager {
         },
       }));
     const ownFiles = !mode.startsWith('container:');
-    // --network none: crun makes the namespace (and brings lo up); no `ip` process runs.
-    const runtimeNetns = sandboxMode.type === 'private' && attach.length === 0;
+    // --network none: crun makes the namespace and brings lo up itself (runc does not); no `ip` process runs.
+    const runtimeNetns =
+      sandboxMode.type === 'private' && attach.length === 0 && basename(o.runtime.runtimePath) === 'crun';
     const [sandbox] = await Promise.all([
       o.networks.createSandbox(rec.id, {
         mode: sandboxMode,
