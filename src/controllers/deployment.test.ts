@@ -236,6 +236,18 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'a selector that does not match the template is not rolled out',
+    objects: [
+      D(
+        deploy('busybox', {
+          selector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['x'] }] },
+        }),
+      ),
+    ],
+    want: [],
+    check: (rss) => assert.equal(rss.length, 0),
+  },
+  {
     name: 'no progress past progressDeadlineSeconds is ProgressDeadlineExceeded',
     objects: [
       D(

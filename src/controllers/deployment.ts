@@ -41,7 +41,14 @@ import {
   setReplicasAnnotations,
 } from './deployment-util.ts';
 import { EventRecorder } from './events.ts';
-import { claim, controllerRef, newControllerRef, selectorOf, selects } from './owner-refs.ts';
+import {
+  claim,
+  controllerRef,
+  newControllerRef,
+  selectorOf,
+  selects,
+  selectsTemplate,
+} from './owner-refs.ts';
 import { podsByControllerUid } from './replica-set.ts';
 
 /**
@@ -129,6 +136,11 @@ export class DeploymentController implements Controller {
       if (Number(d.status?.observedGeneration ?? 0) < (d.metadata.generation ?? 0)) {
         await this.#writeStatus(d, { ...d.status, observedGeneration: d.metadata.generation });
       }
+      return;
+    }
+    if (!selectsTemplate(sel, d.spec?.template)) {
+      this.#events.record(d, 'Warning', 'SelectorMismatch', 'selector does not match template labels');
+      this.#ctx.log.warn({ key }, 'selector does not match template labels; not rolling out');
       return;
     }
     const { namespace } = splitKey(key);

@@ -104,3 +104,15 @@ export function patchOwnerRefs<T extends KubeObject>(
   else if (obj.metadata.ownerReferences) ops.push({ op: 'remove', path: '/metadata/ownerReferences' });
   return client.patch<T>(r, obj.metadata.name ?? '', 'json', ops, { namespace: obj.metadata.namespace });
 }
+
+/**
+ * Whether pods made from `template` would be selected by `selector`. The API
+ * server should refuse workloads where they would not (upstream does); a
+ * controller that acted on one would create pods forever.
+ */
+export function selectsTemplate(
+  reqs: Requirement[],
+  template: { metadata?: { labels?: Record<string, string> } } | undefined,
+): boolean {
+  return reqs.length > 0 && matchesLabels(reqs, template?.metadata?.labels);
+}

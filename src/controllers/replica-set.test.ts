@@ -119,6 +119,11 @@ const cases: Case[] = [
     status: { replicas: 2, readyReplicas: 2, availableReplicas: 1 },
   },
   {
+    name: 'a selector that does not match the template creates nothing (a warning event only)',
+    objects: [R(rs(2, { selector: { matchLabels: { app: 'other' } } }))],
+    want: ['create events'],
+  },
+  {
     name: 'writes nothing when pods and status are current',
     objects: [
       R({

@@ -13,8 +13,16 @@ import {
 import { describeError, NotFoundError } from '../lib/errors.ts';
 import type { Controller, ControllerContext, Syncable } from './controller.ts';
 import { newQueue, timestamp } from './controller.ts';
+import { EventRecorder } from './events.ts';
 import { Expectations } from './expectations.ts';
-import { claim, controllerRef, newControllerRef, selectorOf, selects } from './owner-refs.ts';
+import {
+  claim,
+  controllerRef,
+  newControllerRef,
+  selectorOf,
+  selects,
+  selectsTemplate,
+} from './owner-refs.ts';
 import { isPodActive, isPodReady } from './pod-status.ts';
 import {
   burstReplicas,
@@ -70,6 +78,7 @@ export class ReplicaSetController implements Controller {
   readonly #rs: Informer<ReplicaSet>;
   readonly #pods: Informer<Pod>;
   readonly #exp: Expectations;
+  readonly #events: EventRecorder;
   readonly informers: Syncable[];
 
   constructor(ctx: ControllerContext, kind: ReplicaKind) {
@@ -78,6 +87,12 @@ export class ReplicaSetController implements Controller {
     this.#kind = kind;
     this.queue = newQueue(ctx);
     this.#exp = new Expectations(ctx.clock);
+    this.#events = new EventRecorder({
+      client: ctx.client,
+      component: `${kind.name}-controller`,
+      log: ctx.log,
+      now: () => ctx.clock.now(),
+    });
     this.#rs = ctx.informers.informerFor<ReplicaSet>(kind.resource);
     this.#pods = ctx.informers.informerFor<Pod>(resources.pods, {}, { controllerUid: podsByControllerUid });
     this.informers = [this.#rs, this.#pods];
@@ -170,6 +185,12 @@ export class ReplicaSetController implements Controller {
     const selector = this.#kind.selector(rs);
     if (!selector || selector.length === 0) {
       this.#ctx.log.debug({ key }, 'skipping workload with an empty selector');
+      return;
+    }
+    if (!selectsTemplate(selector, rs.spec?.template)) {
+      // Pods from this template would never be counted: creating them would never end.
+      this.#events.record(rs, 'Warning', 'SelectorMismatch', 'selector does not match template labels');
+      this.#ctx.log.warn({ key }, 'selector does not match template labels; not managing pods');
       return;
     }
     const needsSync = this.#exp.satisfied(key);
