@@ -98,3 +98,105 @@ export function leafPaths(fields: JsonObject, prefix = ''): string[] {
   }
   return out;
 }
+
+/** One step of a FieldsV1 path: `f:name`, `k:{"name":"x"}` or `v:"value"`. */
+export function splitPath(p: string): string[] {
+  // Leaf paths are built with '/' separators, but keys may contain '/', so split on '/f:', '/k:', '/v:'.
+  return p.split(/\/(?=[fkv]:)/).filter((s) => s !== '');
+}
+
+function step(cur: unknown, seg: string): unknown {
+  if (seg.startsWith('f:')) return isObject(cur) ? cur[seg.slice(2)] : undefined;
+  if (seg.startsWith('k:') && Array.isArray(cur)) {
+    const key = JSON.parse(seg.slice(2)) as JsonObject;
+    return cur.find((i) => isObject(i) && Object.entries(key).every(([k, v]) => i[k] === v));
+  }
+  if (seg.startsWith('v:') && Array.isArray(cur)) {
+    const want = seg.slice(2);
+    return cur.find((i) => JSON.stringify(i) === want);
+  }
+  return undefined;
+}
+
+export function valueAt(obj: unknown, path: string): unknown {
+  let cur = obj;
+  for (const seg of splitPath(path)) cur = step(cur, seg);
+  return cur;
+}
+
+export function deleteAt(obj: unknown, path: string): void {
+  const segs = splitPath(path);
+  let cur = obj;
+  for (const seg of segs.slice(0, -1)) cur = step(cur, seg);
+  const last = segs[segs.length - 1] ?? '';
+  if (last.startsWith('f:') && isObject(cur)) delete cur[last.slice(2)];
+  else if (Array.isArray(cur)) {
+    const item = step(cur, last);
+    const i = cur.indexOf(item);
+    if (i >= 0) cur.splice(i, 1);
+  }
+}
+
+/** Removes one leaf from a FieldsV1 tree (ownership moves to the forcing manager). */
+export function dropLeaf(fields: JsonObject, leaf: string): void {
+  const segs = splitPath(leaf);
+  let cur: unknown = fields;
+  for (const seg of segs.slice(0, -1)) {
+    cur = isObject(cur) ? cur[seg] : undefined;
+    if (!isObject(cur)) return;
+  }
+  if (isObject(cur)) delete cur[segs[segs.length - 1] ?? ''];
+}
+
+/** Builds a FieldsV1 tree from leaf paths (inverse of leafPaths). */
+export function treeFromLeaves(leaves: Iterable<string>): JsonObject {
+  const root: JsonObject = {};
+  for (const leaf of leaves) {
+    let cur = root;
+    for (const seg of splitPath(leaf)) {
+      const next = isObject(cur[seg]) ? (cur[seg] as JsonObject) : {};
+      if (seg.startsWith('k:')) next['.'] = {};
+      cur[seg] = next;
+      cur = next;
+    }
+  }
+  return root;
+}
+
+/**
+ * Records an Update (any non-apply write) by `entry.manager`: it keeps what
+ * it owned before and still exists, and takes every field this write changed;
+ * those fields leave the other managers (updates never conflict).
+ */
+export function recordUpdate(
+  obj: KubeObject,
+  old: KubeObject | undefined,
+  entry: Omit<ManagedFieldsEntry, 'fieldsType' | 'time' | 'fieldsV1'>,
+): void {
+  const scoped = (o: KubeObject) => (entry.subresource === 'status' ? { status: o.status } : o);
+  const leaves = leafPaths(fieldSet(scoped(obj)));
+  const present = new Set(leaves);
+  const changed = old
+    ? leaves.filter((l) => JSON.stringify(valueAt(old, l)) !== JSON.stringify(valueAt(obj, l)))
+    : leaves;
+  const entries = obj.metadata.managedFields ?? [];
+  const same = (e: ManagedFieldsEntry) =>
+    e.manager === entry.manager &&
+    e.operation === 'Update' &&
+    (e.subresource ?? '') === (entry.subresource ?? '');
+  const mine = entries.find(same);
+  const owned = new Set([
+    ...leafPaths(isObject(mine?.fieldsV1) ? mine.fieldsV1 : {}).filter((l) => present.has(l)),
+    ...changed,
+  ]);
+  const taken = new Set(changed);
+  obj.metadata.managedFields = entries
+    .map((e) => {
+      if (same(e) || !isObject(e.fieldsV1)) return e;
+      const kept = leafPaths(e.fieldsV1).filter((l) => !taken.has(l));
+      return { ...e, fieldsV1: treeFromLeaves(kept) };
+    })
+    .filter((e) => same(e) || !isObject(e.fieldsV1) || Object.keys(e.fieldsV1).length > 0);
+  if (owned.size === 0 && !mine) return;
+  recordManager(obj, entry, treeFromLeaves(owned));
+}

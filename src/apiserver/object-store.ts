@@ -3,7 +3,7 @@ import { apiVersionOf, qualifiedKind, qualifiedResource, type ResourceType } fro
 import { isObject, type KubeObject } from '../api/types.ts';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../lib/errors.ts';
 import type { KeyValue, Store } from '../storage/store.ts';
-import { fieldSet, recordManager } from './managed-fields.ts';
+import { recordUpdate } from './managed-fields.ts';
 import { ApiError, invalidStatus } from './status.ts';
 
 /** Checks and side effects around writes (namespace lifecycle, IP allocation...). */
@@ -208,9 +208,11 @@ export class ObjectStore {
     }
   }
 
+  /** What makes a write a no-op: everything but the RV and managedFields timestamps. */
   #encodeComparable(o: KubeObject): unknown {
-    const { resourceVersion: _rv, managedFields: _mf, ...meta } = o.metadata;
-    return { ...o, metadata: meta };
+    const { resourceVersion: _rv, managedFields, ...meta } = o.metadata;
+    const owners = (managedFields ?? []).map(({ time: _t, ...e }) => e);
+    return { ...o, metadata: { ...meta, managedFields: owners } };
   }
 
   #prepareUpdate(
@@ -238,6 +240,9 @@ export class ObjectStore {
     if (type.namespaced) meta.namespace = current.metadata.namespace;
     else delete meta.namespace;
     meta.uid = current.metadata.uid;
+    // Omitted managedFields keep the current ones; an explicit list replaces them.
+    if (meta.managedFields === undefined && current.metadata.managedFields)
+      meta.managedFields = current.metadata.managedFields;
     meta.creationTimestamp = current.metadata.creationTimestamp;
     meta.deletionTimestamp = current.metadata.deletionTimestamp;
     meta.deletionGracePeriodSeconds = current.metadata.deletionGracePeriodSeconds;
@@ -264,7 +269,7 @@ export class ObjectStore {
       meta.generation = specChanged(obj, current) ? gen + 1 : gen;
     } else delete meta.generation;
     this.#validate(type, obj, current);
-    this.#recordWrite(type, obj, opts);
+    this.#recordWrite(type, obj, opts, current);
     return obj;
   }
 
@@ -277,8 +282,15 @@ export class ObjectStore {
     if (errs.length > 0) throw invalidStatus(qualifiedKind(type), obj.metadata.name ?? '', type.group, errs);
   }
 
-  #recordWrite(type: ResourceType, obj: KubeObject, opts: WriteOptions): void {
+  #recordWrite(type: ResourceType, obj: KubeObject, opts: WriteOptions, old?: KubeObject): void {
     if (!opts.fieldManager || opts.operation === 'Apply') return;
+    // A client that rewrites managedFields itself (kubectl's client-side-apply
+    // upgrade) gets exactly what it sent.
+    if (
+      old &&
+      canonicalJson(obj.metadata.managedFields ?? []) !== canonicalJson(old.metadata.managedFields ?? [])
+    )
+      return;
     const entry = {
       manager: opts.fieldManager,
       operation: 'Update' as const,
@@ -286,7 +298,7 @@ export class ObjectStore {
       subresource: opts.subresource,
     };
     if (!entry.subresource) delete entry.subresource;
-    recordManager(obj, entry, fieldSet(opts.subresource === 'status' ? { status: obj.status } : obj));
+    recordUpdate(obj, old, entry);
   }
 
   /**

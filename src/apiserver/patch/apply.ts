@@ -1,57 +1,8 @@
 import { apiVersionOf, type ResourceType } from '../../api/resource.ts';
-import { isObject, type JsonObject, type KubeObject } from '../../api/types.ts';
-import { fieldSet, leafPaths, recordManager } from '../managed-fields.ts';
+import { isObject, type KubeObject } from '../../api/types.ts';
+import { deleteAt, dropLeaf, fieldSet, leafPaths, recordManager, valueAt } from '../managed-fields.ts';
 import { ApiError } from '../status.ts';
 import { applyStrategicMergePatch } from './strategic-merge.ts';
-
-/** One step of a FieldsV1 path: `f:name`, `k:{"name":"x"}` or `v:"value"`. */
-function splitPath(p: string): string[] {
-  // Leaf paths are built with '/' separators, but keys may contain '/', so split on '/f:', '/k:', '/v:'.
-  return p.split(/\/(?=[fkv]:)/).filter((s) => s !== '');
-}
-
-function step(cur: unknown, seg: string): unknown {
-  if (seg.startsWith('f:')) return isObject(cur) ? cur[seg.slice(2)] : undefined;
-  if (seg.startsWith('k:') && Array.isArray(cur)) {
-    const key = JSON.parse(seg.slice(2)) as JsonObject;
-    return cur.find((i) => isObject(i) && Object.entries(key).every(([k, v]) => i[k] === v));
-  }
-  if (seg.startsWith('v:') && Array.isArray(cur)) {
-    const want = seg.slice(2);
-    return cur.find((i) => JSON.stringify(i) === want);
-  }
-  return undefined;
-}
-
-function valueAt(obj: unknown, path: string): unknown {
-  let cur = obj;
-  for (const seg of splitPath(path)) cur = step(cur, seg);
-  return cur;
-}
-
-function deleteAt(obj: unknown, path: string): void {
-  const segs = splitPath(path);
-  let cur = obj;
-  for (const seg of segs.slice(0, -1)) cur = step(cur, seg);
-  const last = segs[segs.length - 1] ?? '';
-  if (last.startsWith('f:') && isObject(cur)) delete cur[last.slice(2)];
-  else if (Array.isArray(cur)) {
-    const item = step(cur, last);
-    const i = cur.indexOf(item);
-    if (i >= 0) cur.splice(i, 1);
-  }
-}
-
-/** Removes one leaf from a FieldsV1 tree (ownership moves to the forcing manager). */
-function dropLeaf(fields: JsonObject, leaf: string): void {
-  const segs = splitPath(leaf);
-  let cur: unknown = fields;
-  for (const seg of segs.slice(0, -1)) {
-    cur = isObject(cur) ? cur[seg] : undefined;
-    if (!isObject(cur)) return;
-  }
-  if (isObject(cur)) delete cur[segs[segs.length - 1] ?? ''];
-}
 
 export interface ApplyOptions {
   manager: string;
