@@ -1,0 +1,179 @@
+/**
+ * The pod network hook: setup gives a pod its network namespace, configured
+ * through CNI (bridge of our own name with host-local IPAM over the node's
+ * pod CIDR, outbound NAT through ipMasq, portmap for hostPorts; loopback
+ * brought up when the namespace is made); teardown runs CNI DEL and deletes
+ * the namespace. hostNetwork pods get no namespace and the host's IP.
+ *
+ * State lives in the kernel and the CNI result cache only, so both are
+ * idempotent and survive an agent restart: the namespace is
+ * `<netnsPrefix>pod-<uid>`, the CNI container id is the pod uid.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Pod } from '../client/index.ts';
+import { type CniConfList, CniExecutor, type CniRuntime } from '../engine/network/cni.ts';
+import { createNetns, deleteNetns, netnsDir, netnsExists, netnsPathOf } from '../engine/network/netns.ts';
+import type { Logger } from '../lib/logger.ts';
+
+export interface PodNetworkOptions {
+  /** The node's pod CIDR, e.g. 10.42.3.0/24. */
+  podCIDR: string;
+  /** Where the CNI result cache and host-local leases live. */
+  dataDir: string;
+  /** Bridge name (default drover-cni0; at most 15 characters). */
+  bridge?: string;
+  /** CNI network name (default drover-pod-network). */
+  networkName?: string;
+  /** Prefix of namespace names (default "drover-"). */
+  netnsPrefix?: string;
+  pluginDirs?: string[];
+  log: Logger;
+}
+
+export interface PodSandbox {
+  /** Null for hostNetwork pods. */
+  netnsPath: string | null;
+  podIP?: string;
+}
+
+interface Port {
+  containerPort: number;
+  hostPort?: number;
+  protocol?: string;
+  hostIP?: string;
+}
+
+export class PodNetwork {
+  readonly cni: CniExecutor;
+  readonly list: CniConfList;
+  readonly #o: PodNetworkOptions;
+  readonly #prefix: string;
+
+  constructor(o: PodNetworkOptions) {
+    this.#o = o;
+    this.#prefix = `${o.netnsPrefix ?? 'drover-'}pod-`;
+    this.cni = new CniExecutor({ cacheDir: join(o.dataDir, 'cni-cache'), pluginDirs: o.pluginDirs });
+    this.list = {
+      cniVersion: '1.0.0',
+      name: o.networkName ?? 'drover-pod-network',
+      plugins: [
+        {
+          type: 'bridge',
+          bridge: o.bridge ?? 'drover-cni0',
+          isGateway: true,
+          ipMasq: true,
+          hairpinMode: true,
+          ipam: {
+            type: 'host-local',
+            ranges: [[{ subnet: o.podCIDR }]],
+            routes: [{ dst: '0.0.0.0/0' }],
+            dataDir: join(o.dataDir, 'cni-ipam'),
+          },
+        },
+        { type: 'portmap', capabilities: { portMappings: true }, snat: true },
+      ],
+    };
+  }
+
+  netnsName(uid: string): string {
+    return `${this.#prefix}${uid}`;
+  }
+
+  /** Pod uids that have a namespace on this node (for garbage collection). */
+  listSandboxes(): string[] {
+    if (!existsSync(netnsDir)) return [];
+    return readdirSync(netnsDir)
+      .filter((n) => n.startsWith(this.#prefix))
+      .map((n) => n.slice(this.#prefix.length));
+  }
+
+  #runtime(uid: string, pod?: Pod): CniRuntime {
+    const args: [string, string][] = [['IgnoreUnknown', '1']];
+    if (pod) {
+      args.push(
+        ['K8S_POD_NAMESPACE', pod.metadata.namespace ?? ''],
+        ['K8S_POD_NAME', pod.metadata.name ?? ''],
+        ['K8S_POD_UID', uid],
+        ['K8S_POD_INFRA_CONTAINER_ID', uid],
+      );
+    }
+    const portMappings = pod ? hostPorts(pod) : [];
+    return {
+      containerId: uid,
+      netns: netnsPathOf(this.netnsName(uid)),
+      ifname: 'eth0',
+      args,
+      capabilityArgs: portMappings.length > 0 ? { portMappings } : undefined,
+    };
+  }
+
+  /** Makes (or finds) the pod's namespace and address. Idempotent. */
+  async setup(pod: Pod): Promise<PodSandbox> {
+    if (pod.spec?.hostNetwork) return { netnsPath: null };
+    const uid = pod.metadata.uid ?? '';
+    const name = this.netnsName(uid);
+    const rt = this.#runtime(uid, pod);
+    if (netnsExists(name)) {
+      const cached = await this.cni.cachedResult(this.list, rt);
+      const ip = firstIP(cached?.ips);
+      if (ip) return { netnsPath: netnsPathOf(name), podIP: ip };
+    } else {
+      await createNetns(name, { loopback: true });
+    }
+    try {
+      const result = await this.cni.add(this.list, rt);
+      const ip = firstIP(result.ips);
+      this.#o.log.debug({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, ip }, 'pod network set up');
+      return { netnsPath: netnsPathOf(name), podIP: ip };
+    } catch (err) {
+      // libcni's contract: a failed ADD is undone by DEL.
+      await this.teardown(uid).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** CNI DEL (frees the address, the veth and the NAT/port rules), then the namespace. Idempotent. */
+  async teardown(uid: string): Promise<void> {
+    const rt = this.#runtime(uid);
+    rt.capabilityArgs = await this.#cachedCapabilityArgs(rt);
+    const name = this.netnsName(uid);
+    // With the namespace gone the plugins still release what lives outside it.
+    if (!netnsExists(name)) rt.netns = '';
+    await this.cni.del(this.list, rt);
+    await deleteNetns(name);
+  }
+
+  async #cachedCapabilityArgs(rt: CniRuntime): Promise<Record<string, unknown> | undefined> {
+    const path = join(this.cni.cacheDir, 'results', `${this.list.name}-${rt.containerId}-${rt.ifname}`);
+    try {
+      return (JSON.parse(await readFile(path, 'utf8')) as { capabilityArgs?: Record<string, unknown> })
+        .capabilityArgs;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function firstIP(ips: { address: string }[] | undefined): string | undefined {
+  return ips?.[0]?.address.split('/')[0];
+}
+
+function hostPorts(
+  pod: Pod,
+): { hostPort: number; containerPort: number; protocol: string; hostIP?: string }[] {
+  const out = [];
+  for (const c of pod.spec?.containers ?? []) {
+    for (const p of (c.ports ?? []) as Port[]) {
+      if (!p.hostPort) continue;
+      out.push({
+        hostPort: p.hostPort,
+        containerPort: p.containerPort,
+        protocol: (p.protocol ?? 'TCP').toLowerCase(),
+        ...(p.hostIP ? { hostIP: p.hostIP } : {}),
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,324 @@
+/**
+ * Syncs one pod: desired (the Pod from the informer) against actual (the
+ * engine's containers labelled with the pod's uid). The hooks come first
+ * (network, then volumes), then plan.ts decides which containers to start or
+ * remove, the worker does it, and the status is written when it changed.
+ * A pod with a deletionTimestamp is stopped (SIGTERM, SIGKILL after the
+ * grace period), its hooks are torn down, and its object is deleted with
+ * grace 0. Every step is idempotent: the workqueue calls sync again on any
+ * event, on back-off expiry and after errors.
+ */
+import type { Client, Container, Pod } from '../client/index.ts';
+import { resources } from '../client/index.ts';
+import type { EngineApi } from '../engine/types.ts';
+import { ConflictError, describeError, NotFoundError } from '../lib/errors.ts';
+import type { Logger } from '../lib/logger.ts';
+import { containerConfig, type DnsSettings } from './container-config.ts';
+import { ConfigError, type ConfigSource, containerEnv } from './env.ts';
+import { labelAttempt, labelContainerName, labelPodUid } from './naming.ts';
+import type { PodNetwork, PodSandbox } from './network.ts';
+import { type Actual, type Attempt, type Backoff, planPod } from './plan.ts';
+import { computeStatus, type Waiting } from './status.ts';
+import { statusEqual } from './status-equal.ts';
+import type { PodVolumes } from './volumes.ts';
+
+export interface PodWorkerOptions {
+  client: Client;
+  engine: EngineApi;
+  network: Pick<PodNetwork, 'setup' | 'teardown'>;
+  volumes: Pick<PodVolumes, 'setup' | 'teardown' | 'mountsFor'>;
+  source: ConfigSource;
+  dns: DnsSettings;
+  hostIP: () => string;
+  allocatable: () => { cpu: string; memory: string };
+  backoff: Backoff;
+  now: () => number;
+  log: Logger;
+}
+
+/** What a sync asks of its caller. */
+export interface SyncResult {
+  /** Call sync again after this long (a back-off ends). */
+  retryAfterMs?: number;
+}
+
+const zeroTime = '0001-01-01T00:00:00Z';
+
+export class PodWorker {
+  readonly #o: PodWorkerOptions;
+  /** Image-pull style errors per pod uid and container, with when they happened (for ImagePullBackOff). */
+  readonly #errors = new Map<string, Map<string, Waiting & { at: number; count: number }>>();
+
+  constructor(o: PodWorkerOptions) {
+    this.#o = o;
+  }
+
+  /** The engine's containers of a pod, as attempts per container name. */
+  async actual(uid: string): Promise<Actual> {
+    const list = await this.#o.engine.listContainers({
+      all: true,
+      filters: { label: [`${labelPodUid}=${uid}`] },
+    });
+    const out: Actual = new Map();
+    for (const s of list) {
+      const name = s.Labels[labelContainerName];
+      if (!name) continue;
+      const info = await this.#o.engine.inspectContainer(s.Id).catch(() => undefined);
+      if (!info) continue;
+      const st = info.State;
+      const started = st.StartedAt && st.StartedAt !== zeroTime ? st.StartedAt : undefined;
+      const finished = st.FinishedAt && st.FinishedAt !== zeroTime ? st.FinishedAt : undefined;
+      const a: Attempt = {
+        id: s.Id,
+        attempt: Number(s.Labels[labelAttempt] ?? 0),
+        status:
+          st.Running || st.Status === 'paused'
+            ? 'running'
+            : st.Status === 'created' && !st.Error
+              ? 'created'
+              : 'exited',
+        exitCode: st.ExitCode,
+        oomKilled: st.OOMKilled,
+        startedAt: started,
+        // A start that failed never finished: its failure time is its creation.
+        finishedAt: finished ?? (st.Error ? info.Created : undefined),
+        error: st.Error || undefined,
+      };
+      const arr = out.get(name) ?? [];
+      arr.push(a);
+      out.set(name, arr);
+    }
+    for (const arr of out.values()) arr.sort((x, y) => x.attempt - y.attempt);
+    return out;
+  }
+
+  async sync(pod: Pod): Promise<SyncResult> {
+    if (pod.metadata.deletionTimestamp) {
+      await this.terminate(pod);
+      return {};
+    }
+    const uid = pod.metadata.uid ?? '';
+    const errors = this.#errors.get(uid) ?? new Map<string, Waiting & { at: number; count: number }>();
+    this.#errors.set(uid, errors);
+    let sandbox: PodSandbox | undefined;
+    let retryAfterMs: number | undefined;
+    const wake = (ms: number) => {
+      retryAfterMs = retryAfterMs === undefined ? ms : Math.min(retryAfterMs, ms);
+    };
+    const terminal = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+    let actual = await this.actual(uid);
+    const spec = {
+      initContainers: (pod.spec?.initContainers ?? []).map((c) => c.name),
+      containers: (pod.spec?.containers ?? []).map((c) => c.name),
+      restartPolicy: pod.spec?.restartPolicy ?? 'Always',
+    };
+    let plan = planPod(spec, actual, this.#o.now(), this.#o.backoff);
+    const podWaiting = new Map<string, Waiting>();
+    if (!terminal) {
+      try {
+        sandbox = await this.#o.network.setup(pod);
+        const paths = await this.#o.volumes.setup(pod);
+        for (const action of plan.actions) {
+          if (action.type === 'remove') {
+            await this.#o.engine.removeContainer(action.id, { force: true }).catch(() => undefined);
+            continue;
+          }
+          const list = action.init ? pod.spec?.initContainers : pod.spec?.containers;
+          const c = list?.find((x) => x.name === action.container);
+          if (c) await this.#start(pod, c, action, sandbox, paths, errors, wake);
+        }
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        // A volume that cannot be set up keeps every container waiting (upstream: FailedMount).
+        for (const name of [...spec.initContainers, ...spec.containers])
+          podWaiting.set(name, { reason: 'ContainerCreating', message: err.message });
+        wake(this.#o.backoff.baseMs);
+      }
+      if (plan.actions.length > 0) {
+        actual = await this.actual(uid);
+        plan = planPod(spec, actual, this.#o.now(), this.#o.backoff);
+      }
+    }
+    for (const [name, e] of errors) if (!podWaiting.has(name)) podWaiting.set(name, e);
+    if (plan.retryAfterMs !== undefined) wake(plan.retryAfterMs);
+    const status = computeStatus({
+      pod,
+      actual,
+      plan,
+      waiting: podWaiting,
+      podIP: sandbox?.podIP ?? (pod.spec?.hostNetwork ? this.#o.hostIP() : pod.status?.podIP),
+      hostIP: this.#o.hostIP(),
+      imageIDs: await this.#imageIDs(pod),
+      now: this.#o.now(),
+    });
+    if (!terminal && (status.phase === 'Succeeded' || status.phase === 'Failed')) {
+      // Upstream kills the sandbox of a finished pod: its address goes back to the pool.
+      await this.#o.network.teardown(uid);
+    }
+    await this.#writeStatus(pod, status);
+    return { retryAfterMs };
+  }
+
+  async #start(
+    pod: Pod,
+    c: Container,
+    action: { attempt: number; init: boolean },
+    sandbox: PodSandbox,
+    paths: Awaited<ReturnType<PodWorkerOptions['volumes']['setup']>>,
+    errors: Map<string, Waiting & { at: number; count: number }>,
+    wake: (ms: number) => void,
+  ): Promise<void> {
+    const prev = errors.get(c.name);
+    if (prev) {
+      const delay = Math.min(this.#o.backoff.baseMs * 2 ** (prev.count - 1), this.#o.backoff.maxMs);
+      const left = prev.at + delay - this.#o.now();
+      if (left > 0) {
+        if (prev.reason === 'ErrImagePull') prev.reason = 'ImagePullBackOff';
+        wake(left);
+        return;
+      }
+    }
+    const fail = (reason: string, message: string) => {
+      errors.set(c.name, { reason, message, at: this.#o.now(), count: (prev?.count ?? 0) + 1 });
+      wake(Math.min(this.#o.backoff.baseMs * 2 ** (prev?.count ?? 0), this.#o.backoff.maxMs));
+    };
+    const image = c.image ?? '';
+    const present = await this.#o.engine.inspectImage(image).then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof NotFoundError) return false;
+        throw err;
+      },
+    );
+    if (!present) {
+      const never = c.imagePullPolicy === 'Never';
+      if (never)
+        fail('ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`);
+      else
+        fail(
+          'ErrImagePull',
+          `pulling image "${image}": image not present on the node and pulling is not available`,
+        );
+      return;
+    }
+    let env: string[];
+    let mounts: ReturnType<PodWorkerOptions['volumes']['mountsFor']>;
+    try {
+      env = await containerEnv(c, {
+        pod,
+        podIP: sandbox.podIP ?? this.#o.hostIP(),
+        hostIP: this.#o.hostIP(),
+        allocatable: this.#o.allocatable(),
+        source: this.#o.source,
+      });
+      mounts = this.#o.volumes.mountsFor(c.volumeMounts as never, paths);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      fail('CreateContainerConfigError', err.message);
+      return;
+    }
+    errors.delete(c.name);
+    const req = containerConfig({
+      pod,
+      container: c,
+      attempt: action.attempt,
+      init: action.init,
+      env,
+      mounts,
+      netnsPath: sandbox.netnsPath,
+      podIP: sandbox.podIP,
+      dns: this.#o.dns,
+    });
+    let id: string;
+    try {
+      id = (await this.#o.engine.createContainer(req)).Id;
+    } catch (err) {
+      fail('CreateContainerError', describeError(err));
+      return;
+    }
+    // A failed start leaves the container "created" with its error: plan.ts
+    // sees an exited attempt and backs off, as for a crash (upstream shows
+    // RunContainerError then CrashLoopBackOff).
+    await this.#o.engine
+      .startContainer(id)
+      .catch((err: unknown) =>
+        this.#o.log.debug(
+          { pod: pod.metadata.name, container: c.name, err: describeError(err) },
+          'container start failed',
+        ),
+      );
+  }
+
+  async #imageIDs(pod: Pod): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+      const image = c.image ?? '';
+      if (out.has(image)) continue;
+      const id = await this.#o.engine.inspectImage(image).then(
+        (i) => i.Id,
+        () => '',
+      );
+      out.set(image, id ? `docker.io/library/${image.split(':')[0]}@${id}` : '');
+    }
+    return out;
+  }
+
+  async #writeStatus(pod: Pod, status: NonNullable<Pod['status']>): Promise<void> {
+    if (statusEqual(pod.status, status)) return;
+    try {
+      await this.#o.client.updateStatus(resources.pods, { ...pod, status });
+    } catch (err) {
+      // The pod changed or went away under us: the informer brings the new version and another sync.
+      if (err instanceof NotFoundError) return;
+      throw err;
+    }
+  }
+
+  /**
+   * Stops the pod's containers (SIGTERM, SIGKILL after the grace period),
+   * tears down its network and volumes, removes its containers, then deletes
+   * the object with grace 0 so it disappears.
+   */
+  async terminate(pod: Pod): Promise<void> {
+    const uid = pod.metadata.uid ?? '';
+    const grace = Number(
+      pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30,
+    );
+    await this.cleanup(uid, grace);
+    const { name = '', namespace } = pod.metadata;
+    try {
+      await this.#o.client.delete(resources.pods, name, {
+        namespace,
+        gracePeriodSeconds: 0,
+        preconditions: { uid },
+      });
+    } catch (err) {
+      if (err instanceof NotFoundError || err instanceof ConflictError) return;
+      throw err;
+    }
+  }
+
+  /** Stops and removes every container of the pod uid and tears its hooks down. Idempotent. */
+  async cleanup(uid: string, graceSeconds: number): Promise<void> {
+    const list = await this.#o.engine.listContainers({
+      all: true,
+      filters: { label: [`${labelPodUid}=${uid}`] },
+    });
+    await Promise.all(
+      list
+        .filter((c) => c.State === 'running' || c.State === 'paused')
+        .map((c) =>
+          this.#o.engine
+            .stopContainer(c.Id, { timeout: Math.max(0, Math.ceil(graceSeconds)) })
+            .catch((err: unknown) =>
+              this.#o.log.warn({ container: c.Id, err: describeError(err) }, 'stopping container'),
+            ),
+        ),
+    );
+    for (const c of list) await this.#o.engine.removeContainer(c.Id, { force: true }).catch(() => undefined);
+    await this.#o.network.teardown(uid);
+    await this.#o.volumes.teardown(uid);
+    this.#errors.delete(uid);
+    this.#o.log.debug({ uid }, 'pod cleaned up');
+  }
+}
