@@ -86,6 +86,11 @@ export interface ResourceType {
   /** JSON schema (OpenAPI v3) of the whole object, if known (CRDs); used by explain and validation. */
   schema?: Record<string, unknown>;
   strategy: Strategy;
+  /**
+   * For a kind served in several versions over one storage form: converts this
+   * version to the stored form and back (the stored form is another served version).
+   */
+  conversion?: { toStorage(obj: KubeObject): KubeObject; fromStorage(obj: KubeObject): KubeObject };
 }
 
 export const standardVerbs = [

@@ -11,7 +11,7 @@ export function unknownFields(type: ResourceType, obj: KubeObject): string[] {
   const out: string[] = [];
   if (type.schema) walkSchema(type.schema, obj, '', out, true);
   else {
-    const msg = messageName(type.group, type.kind);
+    const msg = messageName(type.group, type.kind, type.version);
     if (msg) walkMessage(msg, obj, '', out, true);
   }
   return out;

@@ -96,7 +96,7 @@ export async function listObjects(objects: ObjectStore, type: ResourceType, q: L
     }
     revision = page.revision;
     for (const kv of page.items) {
-      const obj = objects.decode(kv);
+      const obj = objects.decodeAs(type, kv);
       if (matches(type, filter, obj)) items.push(obj);
     }
     const last = page.items[page.items.length - 1];
@@ -190,10 +190,10 @@ export function bookmark(type: ResourceType, rv: number, annotations?: Record<st
 }
 
 function convert(objects: ObjectStore, type: ResourceType, f: Filter, ev: WatchEvent): OutEvent | undefined {
-  const cur = objects.decode(ev.kv);
+  const cur = objects.decodeAs(type, ev.kv);
   if (ev.type === 'delete') return matches(type, f, cur) ? { type: 'DELETED', object: cur } : undefined;
   const nowMatches = matches(type, f, cur);
-  const before = ev.prevKv ? matches(type, f, objects.decode(ev.prevKv)) : false;
+  const before = ev.prevKv ? matches(type, f, objects.decodeAs(type, ev.prevKv)) : false;
   if (nowMatches && before) return { type: 'MODIFIED', object: cur };
   if (nowMatches) return { type: 'ADDED', object: cur };
   if (before) return { type: 'DELETED', object: cur };

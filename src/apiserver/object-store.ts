@@ -74,15 +74,22 @@ export class ObjectStore {
     return obj;
   }
 
-  #encode(obj: KubeObject): Uint8Array {
-    const { resourceVersion: _rv, ...meta } = obj.metadata;
-    return Buffer.from(JSON.stringify({ ...obj, metadata: meta }));
+  /** Decodes a stored value into `type`'s version (converting when the kind has several). */
+  decodeAs(type: ResourceType, kv: KeyValue): KubeObject {
+    const obj = this.decode(kv);
+    return type.conversion ? type.conversion.fromStorage(obj) : obj;
+  }
+
+  #encode(type: ResourceType, obj: KubeObject): Uint8Array {
+    const stored = type.conversion ? type.conversion.toStorage(obj) : obj;
+    const { resourceVersion: _rv, ...meta } = stored.metadata;
+    return Buffer.from(JSON.stringify({ ...stored, metadata: meta }));
   }
 
   async get(type: ResourceType, namespace: string | undefined, name: string): Promise<KubeObject> {
     const kv = await this.store.get(this.key(type, namespace, name));
     if (!kv) throw new NotFoundError(`${qualifiedResource(type)} "${name}" not found`);
-    return this.decode(kv);
+    return this.decodeAs(type, kv);
   }
 
   async tryGet(
@@ -91,7 +98,7 @@ export class ObjectStore {
     name: string,
   ): Promise<KubeObject | undefined> {
     const kv = await this.store.get(this.key(type, namespace, name));
-    return kv ? this.decode(kv) : undefined;
+    return kv ? this.decodeAs(type, kv) : undefined;
   }
 
   async create(type: ResourceType, input: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
@@ -126,7 +133,7 @@ export class ObjectStore {
       try {
         const kv = await this.store.create(
           this.key(type, meta.namespace, meta.name ?? ''),
-          this.#encode(obj),
+          this.#encode(type, obj),
         );
         obj.metadata.resourceVersion = String(kv.modRevision);
         return obj;
@@ -163,7 +170,7 @@ export class ObjectStore {
     const key = this.key(type, namespace, name);
     for (;;) {
       const kv = await this.store.get(key);
-      const current = kv ? this.decode(kv) : undefined;
+      const current = kv ? this.decodeAs(type, kv) : undefined;
       const desired = await mutate(current ? structuredClone(current) : undefined);
       if (!kv || !current) {
         if (!opts.allowCreate) throw new NotFoundError(`${qualifiedResource(type)} "${name}" not found`);
@@ -198,7 +205,7 @@ export class ObjectStore {
         return { obj: current, created: false };
       }
       try {
-        const written = await this.store.update(key, this.#encode(obj), kv.modRevision);
+        const written = await this.store.update(key, this.#encode(type, obj), kv.modRevision);
         obj.metadata.resourceVersion = String(written.modRevision);
         return { obj, created: false };
       } catch (err) {
@@ -316,7 +323,7 @@ export class ObjectStore {
     for (;;) {
       const kv = await this.store.get(key);
       if (!kv) throw new NotFoundError(`${qualifiedResource(type)} "${name}" not found`);
-      const obj = this.decode(kv);
+      const obj = this.decodeAs(type, kv);
       const pre = opts.preconditions;
       if (pre?.uid && pre.uid !== obj.metadata.uid) {
         throw new ApiError(
@@ -350,8 +357,8 @@ export class ObjectStore {
           marked.status = { ...marked.status, phase: 'Terminating' };
         if (opts.dryRun) return { obj: marked, deleted: false };
         try {
-          const updated = await this.store.update(key, this.#encode(marked), kv.modRevision);
-          return { obj: this.decode(updated), deleted: false };
+          const updated = await this.store.update(key, this.#encode(type, marked), kv.modRevision);
+          return { obj: this.decodeAs(type, updated), deleted: false };
         } catch (err) {
           if (err instanceof ConflictError) continue;
           throw err;
@@ -371,7 +378,7 @@ export class ObjectStore {
   ): Promise<KubeObject | undefined> {
     try {
       const kv = await this.store.delete(key, rev);
-      const out = this.decode(kv);
+      const out = this.decodeAs(type, kv);
       for (const a of this.#admission) await a.released?.(type, out);
       return out;
     } catch (err) {

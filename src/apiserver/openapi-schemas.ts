@@ -12,6 +12,8 @@ const packagePrefixes: Record<string, string> = {
   authorization: 'io.k8s.api.authorization.v1',
   authentication: 'io.k8s.api.authentication.v1',
   meta: 'io.k8s.apimachinery.pkg.apis.meta.v1',
+  autoscaling: 'io.k8s.api.autoscaling.v1',
+  autoscalingv2: 'io.k8s.api.autoscaling.v2',
 };
 
 /** Upstream's schema id for a message (`core.PodSpec` → `io.k8s.api.core.v1.PodSpec`). */

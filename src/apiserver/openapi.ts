@@ -26,7 +26,7 @@ const objectMeta = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
 
 function kindSchema(t: ResourceType, components: Record<string, unknown>): Record<string, unknown> {
   const gvk = [{ group: t.group, version: t.version, kind: t.kind }];
-  const message = t.schema ? undefined : messageName(t.group, t.kind);
+  const message = t.schema ? undefined : messageName(t.group, t.kind, t.version);
   const base: Record<string, unknown> = t.schema
     ? structuredClone(t.schema)
     : message

@@ -218,7 +218,6 @@ function hpa(version: 'v1' | 'v2'): ResourceType {
     categories: ['all'],
     statusSubresource: true,
     tracksGeneration: true,
-    storageResource: `horizontalpodautoscalers-${version}`,
     strategy: {
       defaults: (o) => setDefault(specOf(o), 'minReplicas', 1),
       validate(o) {
@@ -251,8 +250,61 @@ function hpa(version: 'v1' | 'v2'): ResourceType {
   };
 }
 
+/** autoscaling/v1 ↔ v2: v1's CPU utilization target is v2's Resource cpu metric. */
+function hpaV1ToV2(o: KubeObject): KubeObject {
+  const out = structuredClone(o);
+  out.apiVersion = 'autoscaling/v2';
+  const spec = specOf(out);
+  const target = spec.targetCPUUtilizationPercentage;
+  delete spec.targetCPUUtilizationPercentage;
+  if (typeof target === 'number') {
+    spec.metrics = [
+      {
+        type: 'Resource',
+        resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: target } },
+      },
+    ];
+  }
+  const status = isObject(out.status) ? out.status : undefined;
+  if (status && typeof status.currentCPUUtilizationPercentage === 'number') {
+    status.currentMetrics = [
+      {
+        type: 'Resource',
+        resource: { name: 'cpu', current: { averageUtilization: status.currentCPUUtilizationPercentage } },
+      },
+    ];
+    delete status.currentCPUUtilizationPercentage;
+  }
+  return out;
+}
+
+function hpaV2ToV1(o: KubeObject): KubeObject {
+  const out = structuredClone(o);
+  out.apiVersion = 'autoscaling/v1';
+  const spec = specOf(out);
+  const cpu = asArray(spec.metrics).find(
+    (m) => m.type === 'Resource' && getPath(m, ['resource', 'name']) === 'cpu',
+  );
+  const target = getPath(cpu, ['resource', 'target', 'averageUtilization']);
+  delete spec.metrics;
+  delete spec.behavior;
+  if (typeof target === 'number') spec.targetCPUUtilizationPercentage = target;
+  const status = isObject(out.status) ? out.status : undefined;
+  if (status) {
+    const cur = asArray(status.currentMetrics).find((m) => getPath(m, ['resource', 'name']) === 'cpu');
+    const util = getPath(cur, ['resource', 'current', 'averageUtilization']);
+    delete status.currentMetrics;
+    delete status.conditions;
+    if (typeof util === 'number') status.currentCPUUtilizationPercentage = util;
+  }
+  return out;
+}
+
 export const hpaV2 = hpa('v2');
-export const hpaV1 = hpa('v1');
+export const hpaV1: ResourceType = {
+  ...hpa('v1'),
+  conversion: { toStorage: hpaV1ToV2, fromStorage: hpaV2ToV1 },
+};
 
 export const selfSubjectAccessReview: ResourceType = {
   group: 'authorization.k8s.io',

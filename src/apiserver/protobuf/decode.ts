@@ -18,7 +18,13 @@ const packages: Record<string, string> = {
   'authorization.k8s.io': 'authorization',
   'authentication.k8s.io': 'authentication',
   'meta.k8s.io': 'meta',
+  autoscaling: 'autoscaling',
+  'autoscaling/v2': 'autoscalingv2',
 };
+
+function packageOf(group: string, version: string): string | undefined {
+  return packages[`${group}/${version}`] ?? packages[group];
+}
 
 interface Field {
   name: string;
@@ -30,8 +36,8 @@ interface Field {
 const parsed = new Map<string, Map<number, Field>>();
 
 /** The schema message for a kind (`apps.Deployment`), if the tables cover it. */
-export function messageName(group: string, kind: string): string | undefined {
-  const pkg = packages[group];
+export function messageName(group: string, kind: string, version = ''): string | undefined {
+  const pkg = packageOf(group, version);
   const name = `${pkg}.${kind}`;
   return pkg && messages[name] !== undefined ? name : undefined;
 }
@@ -235,8 +241,8 @@ export function decodeProtobufBody(body: Uint8Array): JsonObject {
     } else if (field === 2 && wire === 2) raw = r.bytes();
     else r.skip(wire);
   }
-  const group = apiVersion.includes('/') ? (apiVersion.split('/')[0] ?? '') : '';
-  const pkg = kind === 'DeleteOptions' ? 'meta' : packages[group];
+  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+  const pkg = kind === 'DeleteOptions' ? 'meta' : packageOf(group ?? '', version ?? '');
   if (!pkg || !messages[`${pkg}.${kind}`])
     throw badRequest(`protobuf decoding of ${apiVersion} ${kind} is not supported; send JSON`);
   const obj = (decodeMessage(raw, `${pkg}.${kind}`) ?? {}) as JsonObject;

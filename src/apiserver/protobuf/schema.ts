@@ -64,6 +64,57 @@ export const messages: Record<string, string> = {
   'authorization.SelfSubjectAccessReviewSpec':
     '1:resourceAttributes:authorization.ResourceAttributes 2:nonResourceAttributes:authorization.NonResourceAttributes',
   'authorization.SubjectAccessReviewStatus': '1:allowed:t 4:denied:t 2:reason:s 3:evaluationError:s',
+  'autoscaling.CrossVersionObjectReference': '1:kind:s 2:name:s 3:apiVersion:s',
+  'autoscaling.HorizontalPodAutoscaler':
+    '1:metadata:meta.ObjectMeta 2:spec:autoscaling.HorizontalPodAutoscalerSpec 3:status:autoscaling.HorizontalPodAutoscalerStatus',
+  'autoscaling.HorizontalPodAutoscalerSpec':
+    '1:scaleTargetRef:autoscaling.CrossVersionObjectReference 2:minReplicas:i 3:maxReplicas:i 4:targetCPUUtilizationPercentage:i',
+  'autoscaling.HorizontalPodAutoscalerStatus':
+    '1:observedGeneration:i 2:lastScaleTime:meta.Time 3:currentReplicas:i 4:desiredReplicas:i 5:currentCPUUtilizationPercentage:i',
+  'autoscaling.Scale':
+    '1:metadata:meta.ObjectMeta 2:spec:autoscaling.ScaleSpec 3:status:autoscaling.ScaleStatus',
+  'autoscaling.ScaleSpec': '1:replicas:i',
+  'autoscaling.ScaleStatus': '1:replicas:i 2:selector:s',
+  'autoscalingv2.ContainerResourceMetricSource': '1:name:s 2:target:autoscalingv2.MetricTarget 3:container:s',
+  'autoscalingv2.ContainerResourceMetricStatus':
+    '1:name:s 2:current:autoscalingv2.MetricValueStatus 3:container:s',
+  'autoscalingv2.CrossVersionObjectReference': '1:kind:s 2:name:s 3:apiVersion:s',
+  'autoscalingv2.ExternalMetricSource':
+    '1:metric:autoscalingv2.MetricIdentifier 2:target:autoscalingv2.MetricTarget',
+  'autoscalingv2.ExternalMetricStatus':
+    '1:metric:autoscalingv2.MetricIdentifier 2:current:autoscalingv2.MetricValueStatus',
+  'autoscalingv2.HPAScalingPolicy': '1:type:s 2:value:i 3:periodSeconds:i',
+  'autoscalingv2.HPAScalingRules':
+    '3:stabilizationWindowSeconds:i 1:selectPolicy:s 2:policies:*autoscalingv2.HPAScalingPolicy 4:tolerance:resource.Quantity',
+  'autoscalingv2.HorizontalPodAutoscaler':
+    '1:metadata:meta.ObjectMeta 2:spec:autoscalingv2.HorizontalPodAutoscalerSpec 3:status:autoscalingv2.HorizontalPodAutoscalerStatus',
+  'autoscalingv2.HorizontalPodAutoscalerBehavior':
+    '1:scaleUp:autoscalingv2.HPAScalingRules 2:scaleDown:autoscalingv2.HPAScalingRules',
+  'autoscalingv2.HorizontalPodAutoscalerCondition':
+    '1:type:s 2:status:s 3:lastTransitionTime:meta.Time 4:reason:s 5:message:s 6:observedGeneration:i',
+  'autoscalingv2.HorizontalPodAutoscalerSpec':
+    '1:scaleTargetRef:autoscalingv2.CrossVersionObjectReference 2:minReplicas:i 3:maxReplicas:i 4:metrics:*autoscalingv2.MetricSpec 5:behavior:autoscalingv2.HorizontalPodAutoscalerBehavior',
+  'autoscalingv2.HorizontalPodAutoscalerStatus':
+    '1:observedGeneration:i 2:lastScaleTime:meta.Time 3:currentReplicas:i 4:desiredReplicas:i 5:currentMetrics:*autoscalingv2.MetricStatus 6:conditions:*autoscalingv2.HorizontalPodAutoscalerCondition',
+  'autoscalingv2.MetricIdentifier': '1:name:s 2:selector:meta.LabelSelector',
+  'autoscalingv2.MetricSpec':
+    '1:type:s 2:object:autoscalingv2.ObjectMetricSource 3:pods:autoscalingv2.PodsMetricSource 4:resource:autoscalingv2.ResourceMetricSource 7:containerResource:autoscalingv2.ContainerResourceMetricSource 5:external:autoscalingv2.ExternalMetricSource',
+  'autoscalingv2.MetricStatus':
+    '1:type:s 2:object:autoscalingv2.ObjectMetricStatus 3:pods:autoscalingv2.PodsMetricStatus 4:resource:autoscalingv2.ResourceMetricStatus 7:containerResource:autoscalingv2.ContainerResourceMetricStatus 5:external:autoscalingv2.ExternalMetricStatus',
+  'autoscalingv2.MetricTarget':
+    '1:type:s 2:value:resource.Quantity 3:averageValue:resource.Quantity 4:averageUtilization:i',
+  'autoscalingv2.MetricValueStatus':
+    '1:value:resource.Quantity 2:averageValue:resource.Quantity 3:averageUtilization:i',
+  'autoscalingv2.ObjectMetricSource':
+    '1:describedObject:autoscalingv2.CrossVersionObjectReference 2:target:autoscalingv2.MetricTarget 3:metric:autoscalingv2.MetricIdentifier',
+  'autoscalingv2.ObjectMetricStatus':
+    '1:metric:autoscalingv2.MetricIdentifier 2:current:autoscalingv2.MetricValueStatus 3:describedObject:autoscalingv2.CrossVersionObjectReference',
+  'autoscalingv2.PodsMetricSource':
+    '1:metric:autoscalingv2.MetricIdentifier 2:target:autoscalingv2.MetricTarget',
+  'autoscalingv2.PodsMetricStatus':
+    '1:metric:autoscalingv2.MetricIdentifier 2:current:autoscalingv2.MetricValueStatus',
+  'autoscalingv2.ResourceMetricSource': '1:name:s 2:target:autoscalingv2.MetricTarget',
+  'autoscalingv2.ResourceMetricStatus': '1:name:s 2:current:autoscalingv2.MetricValueStatus',
   'batch.CronJob': '1:metadata:meta.ObjectMeta 2:spec:batch.CronJobSpec 3:status:batch.CronJobStatus',
   'batch.CronJobSpec':
     '1:schedule:s 8:timeZone:s 2:startingDeadlineSeconds:i 3:concurrencyPolicy:s 4:suspend:t 5:jobTemplate:batch.JobTemplateSpec 6:successfulJobsHistoryLimit:i 7:failedJobsHistoryLimit:i',
