@@ -96,6 +96,8 @@ interface AttachPlan {
   stdin: boolean;
   condition?: 'next-exit' | 'removed';
   detachKeys?: Buffer;
+  /** false: SIGINT/SIGTERM stop the CLI instead of being sent to the container (--sig-proxy=false). */
+  sigProxy?: boolean;
 }
 
 /** Attach → wait → start → relay: the order docker uses so no output is lost. */
@@ -116,7 +118,7 @@ async function attachStartAndWait(ctx: Context, plan: AttachPlan, start: boolean
     }
   }
   const stopResize = plan.tty ? followResize(ctx, client, `/containers/${plan.id}/resize`) : () => {};
-  const stopSignals = plan.tty ? () => {} : proxySignals(client, plan.id);
+  const stopSignals = plan.tty || plan.sigProxy === false ? () => {} : proxySignals(client, plan.id);
   try {
     const how = await withRawTerminal(ctx, plan.tty && plan.stdin, () =>
       relaySession(session, { tty: plan.tty, stdin: plan.stdin, ctx, detachKeys: plan.detachKeys }),
@@ -152,6 +154,7 @@ export async function run(ctx: Context, args: string[], raw: Record<string, unkn
       stdin: opts.interactive === true,
       condition: opts.rm ? 'removed' : 'next-exit',
       detachKeys,
+      sigProxy: opts.sigProxy,
     },
     true,
   );

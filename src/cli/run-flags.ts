@@ -59,6 +59,8 @@ export interface RunOptions {
   groupAdd?: string[];
   /** Not part of the body: the CLI watches stdin for it. */
   detachKeys?: string;
+  /** Not part of the body: false with --no-sig-proxy. */
+  sigProxy?: boolean;
 }
 
 /** Everything outside the flags that shapes the body. */

@@ -83,6 +83,7 @@ export function registerRun(program: Command): void {
     .argument('[command...]')
     .helpOption('--help', 'display help for command')
     .option('-d, --detach', 'run in the background and print the container ID')
+    .option('--no-sig-proxy', 'do not forward SIGINT/SIGTERM to the container (they stop the CLI)')
     .passThroughOptions();
   addRunOptions(exitLikeDocker(run)).action(
     verb(async () => (await import('../containers-run.ts')).run, 'run'),
