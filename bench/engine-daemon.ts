@@ -24,13 +24,16 @@ export interface BenchDaemon {
   destroy(): Promise<string[]>;
 }
 
-export async function startDaemon(name: string, opts: { logLevel?: string } = {}): Promise<BenchDaemon> {
+export async function startDaemon(
+  name: string,
+  opts: { logLevel?: string /** Another checkout's bin/drover, for before/after runs. */; bin?: string } = {},
+): Promise<BenchDaemon> {
   const dir = mkdtempSync(join(tmpdir(), `drv-bench-${name}-`));
   const socket = join(dir, 'docker.sock');
   const prefix = `db${process.pid.toString(36).slice(-3)}${name.slice(0, 3)}`;
   const logFd = openSync(join(dir, 'daemon.log'), 'a');
   const child = spawn(
-    droverBin,
+    opts.bin ?? droverBin,
     [
       '--log-level',
       opts.logLevel ?? 'warn',
@@ -228,6 +231,13 @@ export class ApiClient {
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? Number.NaN;
+}
+
+/** CPU time (user + system) a process has used so far, in ms. */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in USER_HZ (100)
 }
 
 /** `VmRSS` of a process in KiB. */

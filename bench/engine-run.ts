@@ -17,7 +17,7 @@ import { readHostInfo } from '../src/engine/oci/host.ts';
 import { buildSpec } from '../src/engine/oci/spec.ts';
 import { silentLogger } from '../src/lib/logger.ts';
 import { makeBusyboxRootfs, tempDir, writeBundle } from '../test/oci-fixture.ts';
-import { busyboxArchive, fmt, median, ratio, startDaemon } from './engine-daemon.ts';
+import { busyboxArchive, cpuMs, fmt, median, ratio, startDaemon } from './engine-daemon.ts';
 
 const runs = Number(process.argv[2] ?? 30);
 // Podman asks for rlimits above this host's hard limits unless told (runtime-stack.md, gotcha 2).
@@ -48,6 +48,9 @@ if (podman) {
 }
 
 const d = await startDaemon('run');
+// DROVER_BEFORE=<another checkout>/bin/drover adds that build's daemon to the same interleaved run.
+const beforeBin = process.env.DROVER_BEFORE;
+const b = beforeBin ? await startDaemon('bef', { bin: beforeBin }) : undefined;
 const samples: Record<string, number[]> = {};
 const variants: [string, () => Promise<void> | void][] = [
   [
@@ -64,6 +67,15 @@ const variants: [string, () => Promise<void> | void][] = [
     () => check(d.docker(['run', '--rm', '--network', 'none', 'busybox', 'true']).code, 'cli none'),
   ],
   ['drover docker CLI, bridge', () => check(d.docker(['run', '--rm', 'busybox', 'true']).code, 'cli bridge')],
+  ...(b
+    ? ([
+        [
+          'before: api, network none',
+          async () => check(await b.api.runRm('busybox', ['true'], { NetworkMode: 'none' }), 'before none'),
+        ],
+        ['before: api, bridge', async () => check(await b.api.runRm('busybox', ['true']), 'before bridge')],
+      ] as [string, () => Promise<void>][])
+    : []),
   [
     'docker CLI alone (version)',
     () => check(d.docker(['version', '--format', '{{.Server.Version}}']).code, 'cli version'),
@@ -95,6 +107,8 @@ function check(code: number | null, what: string): void {
   if (code !== 0) throw new Error(`${what} exited ${code}`);
 }
 
+const cpu0 = { d: cpuMs(d.child.pid as number), b: b ? cpuMs(b.child.pid as number) : 0 };
+const cpu = { d: 0, b: 0 };
 try {
   for (let i = 0; i < runs + 2; i++) {
     for (const [name, fn] of variants) {
@@ -105,8 +119,11 @@ try {
       samples[name] = [...(samples[name] ?? []), ms];
     }
   }
+  // Daemon CPU per container run: a figure that load from other processes does not inflate.
+  cpu.d = (cpuMs(d.child.pid as number) - cpu0.d) / ((runs + 2) * 4);
+  if (b) cpu.b = (cpuMs(b.child.pid as number) - cpu0.b) / ((runs + 2) * 2);
 } finally {
-  const left = await d.destroy();
+  const left = [...(await d.destroy()), ...((await b?.destroy()) ?? [])];
   if (left.length) console.error(`left behind: ${left.join(', ')}`);
   rmSync(dir, { recursive: true, force: true });
 }
@@ -118,6 +135,7 @@ for (const [name] of variants) {
   console.log(`  ${name.padEnd(34)} ${fmt(m(name)).padStart(9)}  ${ratio(m(name), floor).padStart(7)} floor`);
 }
 if (!podman) console.log(`  podman skipped: ${podmanNote}`);
+console.log(`daemon CPU (user+sys) per run --rm: ${fmt(cpu.d)}${b ? ` (before: ${fmt(cpu.b)})` : ''}`);
 const cliOverhead = m('drover docker CLI, network none') - m('drover api, network none');
 console.log(`docker CLI overhead (CLI none − API none): ${fmt(cliOverhead)}`);
 console.log(
