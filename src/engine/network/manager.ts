@@ -389,7 +389,8 @@ export class NetworkManager {
       this.rt.sandboxes.push(rec);
       try {
         for (const { network, opts: c } of networks) await this.connectLocked(containerId, network, c);
-        await this.save(true);
+        // Without networks (--network none) the network records did not change.
+        await this.save(networks.length > 0);
         await this.refreshHosts(rec);
       } catch (err) {
         await this.releaseLocked(containerId);
@@ -637,6 +638,8 @@ export class NetworkManager {
   private async releaseLocked(containerId: string): Promise<void> {
     const sb = this.sandboxOf(containerId);
     const eps = this.rt.endpoints.filter((e) => e.containerId === containerId);
+    // Nothing held (a removal releases again after the exit did): no state file to rewrite.
+    if (!sb && eps.length === 0 && !this.rt.ports.some((p) => p.containerId === containerId)) return;
     // Kernel cleanup runs in the background, after the caller has its answer
     // (even spawning costs ~2 ms of this thread): the records go now, so a
     // crash before it ends leaves an unclaimed netns that init() sweeps, and a
