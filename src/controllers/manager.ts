@@ -6,6 +6,7 @@ import type { ControllerContext, ControllerFactory } from './controller.ts';
 import { runController } from './controller.ts';
 import { newDeploymentController } from './deployment.ts';
 import { newGarbageCollector } from './garbage-collector.ts';
+import { newJobController } from './job.ts';
 import { newNamespaceController } from './namespace.ts';
 import { newReplicaSetController, newReplicationControllerController } from './replica-set.ts';
 
@@ -15,6 +16,7 @@ export function defaultControllers(): Map<string, ControllerFactory> {
     ['replicaset', newReplicaSetController],
     ['replicationcontroller', newReplicationControllerController],
     ['deployment', newDeploymentController],
+    ['job', newJobController],
     ['garbagecollector', newGarbageCollector],
     ['namespace', newNamespaceController],
   ]);

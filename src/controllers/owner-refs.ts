@@ -8,6 +8,12 @@ export function controllerRef(obj: KubeObject): OwnerReference | undefined {
   return obj.metadata.ownerReferences?.find((r) => r.controller === true);
 }
 
+/** Index function: objects by the uid of their controller (one shared function, so informers dedupe it). */
+export const byControllerUid = (o: KubeObject): string[] => {
+  const ref = controllerRef(o);
+  return ref ? [ref.uid] : [];
+};
+
 /** A controller reference to `owner` (blocking its foreground deletion, as upstream sets it). */
 export function newControllerRef(owner: KubeObject, apiVersion: string, kind: string): OwnerReference {
   return {

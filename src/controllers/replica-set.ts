@@ -16,6 +16,7 @@ import { newQueue, timestamp } from './controller.ts';
 import { EventRecorder } from './events.ts';
 import { Expectations } from './expectations.ts';
 import {
+  byControllerUid,
   claim,
   controllerRef,
   newControllerRef,
@@ -59,10 +60,7 @@ export const replicationControllerKind: ReplicaKind = {
 };
 
 /** Pod index by the uid of its controller, shared by every controller that owns pods. */
-export const podsByControllerUid = (p: Pod): string[] => {
-  const ref = controllerRef(p);
-  return ref ? [ref.uid] : [];
-};
+export const podsByControllerUid: (p: Pod) => string[] = byControllerUid;
 
 /**
  * Keeps `spec.replicas` pods of a ReplicaSet (or ReplicationController) alive:
