@@ -109,7 +109,7 @@ async function benchServer(s: TestServer) {
   for (let i = 0; i < 5; i++) {
     const t = performance.now();
     const r = await c.request('GET', '/api/v1/namespaces/default/configmaps');
-    if (r.status !== 200) throw new Error(`list: ${r.status}`);
+    if (r.status !== 200) throw new Error(`list: ${r.status} ${r.body.slice(0, 300)}`);
     listTimes.push(performance.now() - t);
   }
   const pageTimes: number[] = [];

@@ -45,6 +45,9 @@ export function matches(type: ResourceType, f: Filter, obj: KubeObject): boolean
   return matchesLabels(f.labels, obj.metadata.labels) && matchesFields(f.fields, type, obj);
 }
 
+/** Most keys read from the store per request while serving one LIST. */
+const storeChunk = 500;
+
 interface ContinueToken {
   v: string;
   rv: number;
@@ -82,7 +85,9 @@ export async function listObjects(objects: ObjectStore, type: ResourceType, q: L
     try {
       page = await objects.store.list({
         prefix,
-        limit: limit ? limit - items.length : undefined,
+        // Read in chunks from one snapshot: bounded store responses (etcd's gRPC
+        // limit is 4 MiB) whatever the size of the collection.
+        limit: Math.min(limit ? limit - items.length : storeChunk, storeChunk),
         continueKey: start,
         revision,
       });
@@ -101,10 +106,8 @@ export async function listObjects(objects: ObjectStore, type: ResourceType, q: L
     }
     const last = page.items[page.items.length - 1];
     if (last) start = last.key;
-    if (!page.more || !limit) {
-      return { items, resourceVersion: String(page.revision) };
-    }
-    if (items.length >= limit) {
+    if (!page.more) return { items, resourceVersion: String(page.revision) };
+    if (limit && items.length >= limit) {
       const token: ContinueToken = { v: 'meta.k8s.io/v1', rv: page.revision, start: start ?? '' };
       const remaining = filter.labels.length === 0 && filter.fields.length === 0 ? page.remaining : undefined;
       return {
