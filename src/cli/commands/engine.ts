@@ -21,8 +21,10 @@ export function registerEngine(program: Command): void {
       ).hideHelp(),
     )
     .action(async (opts: EngineDaemonOptions, cmd: Command) => {
-      const { runEngineDaemon } = await import('../daemons/engine.ts');
-      await runEngineDaemon({ ...opts, logLevel: cmd.optsWithGlobals().logLevel });
+      const { exitWhenStopped, runEngineDaemon } = await import('../daemons/engine.ts');
+      const done = runEngineDaemon({ ...opts, logLevel: cmd.optsWithGlobals().logLevel });
+      await done;
+      exitWhenStopped(done);
     });
 }
 

@@ -23,7 +23,7 @@ export function registerUp(program: Command): void {
         cmd: Command,
       ) => {
         const logLevel = cmd.optsWithGlobals().logLevel;
-        const [{ runEngineDaemon }, { runServer }] = await Promise.all([
+        const [{ exitWhenStopped, runEngineDaemon }, { runServer }] = await Promise.all([
           import('../daemons/engine.ts'),
           import('./server.ts'),
         ]);
@@ -37,7 +37,7 @@ export function registerUp(program: Command): void {
           process.stderr.write(`drover up: ${err instanceof Error ? err.message : String(err)}\n`);
           process.exit(1);
         };
-        await Promise.all([
+        const done = Promise.all([
           runServer(
             { dataDir: opts.dataDir, datastore: 'sqlite', httpsListen: opts.httpsListen, agent: false },
             logLevel,
@@ -51,6 +51,8 @@ export function registerUp(program: Command): void {
             logLevel,
           }).catch(exitOnFailure),
         ]);
+        await done;
+        exitWhenStopped(done);
       },
     );
 }

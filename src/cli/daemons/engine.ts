@@ -50,6 +50,17 @@ export async function runEngineDaemon(opts: EngineDaemonOptions): Promise<void> 
   await engine.close();
 }
 
+/**
+ * Ends the daemon process once both daemons have shut down: watchers and
+ * timers of idle parts must not keep a stopped daemon alive.
+ */
+export function exitWhenStopped(done: Promise<unknown>): void {
+  done.then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+}
+
 async function loadIfMissing(
   engine: Engine,
   tar: string,
