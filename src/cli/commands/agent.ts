@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidError } from '../../lib/errors.ts';
+import type { NodeAgentOptions } from '../daemons/agent.ts';
 
 export interface AgentOptions {
   hollow?: boolean;
@@ -22,7 +23,27 @@ export function registerAgent(program: Command): void {
     .option('--cpu <quantity>', 'CPU capacity of each hollow node', '4')
     .option('--memory <quantity>', 'memory capacity of each hollow node', '32Gi')
     .option('--pods <n>', 'pod capacity of each hollow node', '110')
-    .action(async (opts: AgentOptions, cmd: Command) => {
+    // The real node agent (src/agent/, src/cli/daemons/agent.ts).
+    .option('--server <url>', 'API server to join')
+    .option('--token <token>', 'bearer token for the API server')
+    .option('--ca-file <path>', 'cluster CA certificate (PEM) to verify the server')
+    .option('--node-name <name>', 'node name (default: the host name)')
+    .option('--data-dir <dir>', 'engine and agent state', '/var/lib/drover')
+    .option('--run-dir <dir>', 'runtime state (tmpfs)', '/run/drover')
+    .option('--docker-socket <path>', 'serve the Docker API here ("" for none)', '/run/drover/docker.sock')
+    .option('--pod-cidr <cidr>', "pod CIDR (default: the Node's, else a free /24 of 10.42.0.0/16)")
+    .option('--cluster-dns <ip>', 'cluster DNS address written to pods', '10.43.0.10')
+    .option('--control-plane', 'label the node node-role.kubernetes.io/control-plane')
+    .option('--load-image <tar...>', 'load image archives at start')
+    .action(async (opts: AgentOptions & Record<string, unknown>, cmd: Command) => {
+      if (!opts.hollow) {
+        const { runNodeAgent } = await import('../daemons/agent.ts');
+        await runNodeAgent({
+          ...(opts as unknown as NodeAgentOptions),
+          logLevel: cmd.optsWithGlobals().logLevel,
+        });
+        return;
+      }
       await runHollowAgent(opts, cmd.optsWithGlobals().logLevel);
     });
 }
