@@ -114,22 +114,10 @@ async function start(ctx: Context): Promise<void> {
   try {
     await ctx.engine.startContainer(param(ctx, 'id'));
   } catch (err) {
-    await removeIfAutoRemove(ctx);
+    // A failed start of an AutoRemove container removes it: the engine's job, as dockerd's.
     await notModifiedIf(ctx, err, true);
   }
   sendEmpty(ctx.res!, 204);
-}
-
-/**
- * dockerd removes an AutoRemove (`--rm`) container whose start failed, and
- * `docker run --rm` waits on condition=removed for exactly that.
- */
-async function removeIfAutoRemove(ctx: Context): Promise<void> {
-  const c = await ctx.engine.inspectContainer(param(ctx, 'id')).catch(() => null);
-  if (!c || c.State.Running || !c.HostConfig.AutoRemove) return;
-  await ctx.engine.removeContainer(c.Id, { force: true }).catch((err: unknown) => {
-    ctx.log.debug({ err, container: c.Id }, 'removing an auto-remove container after a failed start');
-  });
 }
 
 function stopOptions(ctx: Context): { timeout?: number; signal?: string } {
