@@ -4,6 +4,7 @@ import { InvalidError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ControllerContext, ControllerFactory } from './controller.ts';
 import { runController } from './controller.ts';
+import { newCronJobController } from './cronjob.ts';
 import { newDeploymentController } from './deployment.ts';
 import { newGarbageCollector } from './garbage-collector.ts';
 import { newJobController } from './job.ts';
@@ -17,6 +18,7 @@ export function defaultControllers(): Map<string, ControllerFactory> {
     ['replicationcontroller', newReplicationControllerController],
     ['deployment', newDeploymentController],
     ['job', newJobController],
+    ['cronjob', newCronJobController],
     ['garbagecollector', newGarbageCollector],
     ['namespace', newNamespaceController],
   ]);
