@@ -59,6 +59,8 @@ function pod(spec: Partial<NonNullable<Pod['spec']>> = {}, meta: Partial<Pod['me
   };
 }
 
+type Status = { restartCount: number; state: { waiting?: { reason: string } } };
+const firstStatus = (p: Pod) => ((p.status?.containerStatuses ?? []) as Status[])[0];
 const stored = (client: FakeClient) => client.peek<Pod>(resources.pods, 'default/web')!;
 
 test('a new pod: network first, then its container, named and placed in the pod netns; Running is written once', async () => {
@@ -94,12 +96,7 @@ test('a crash restarts at once, the next one after 10 s of back-off', async () =
   engine.exit(engine.byName('k8s_app_web_default_u1_1')!.id, 1);
   const r = await worker.sync(stored(client));
   assert.equal(r.retryAfterMs, 10_000);
-  const cs = (
-    stored(client).status?.containerStatuses as {
-      restartCount: number;
-      state: { waiting?: { reason: string } };
-    }[]
-  )[0];
+  const cs = firstStatus(stored(client));
   assert.equal(cs?.state.waiting?.reason, 'CrashLoopBackOff');
   assert.equal(cs?.restartCount, 1);
   advance(10_000);
@@ -138,7 +135,7 @@ for (const tc of waitingCases) {
     assert.equal(r.retryAfterMs, 10_000);
     const p = stored(client);
     assert.equal(p.status?.phase, 'Pending');
-    const cs = (p.status?.containerStatuses as { state: { waiting?: { reason: string } } }[])[0];
+    const cs = firstStatus(p);
     assert.equal(cs?.state.waiting?.reason, tc.reason);
   });
 }
