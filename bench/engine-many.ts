@@ -43,6 +43,7 @@ const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---- Drover
 const d = await startDaemon('many');
+let idleDetail = { pss: 0, anon: 0, shared: 0 };
 let drover: { total: number; idle: number; grown: number; helper: { rss: number; pss: number } };
 try {
   // One throw-away container first, so the first-use costs (code paths compiled, the
@@ -51,6 +52,9 @@ try {
   await settle(2000);
   const pid = d.child.pid as number;
   const idle = rssKiB(pid);
+  const idleRollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s*(\\d+)`, 'm').exec(idleRollup)?.[1]);
+  idleDetail = { pss: kib('Pss'), anon: kib('Anonymous'), shared: kib('Shared_Clean') };
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     const { Id } = JSON.parse(
@@ -113,6 +117,9 @@ if (podman) {
 }
 console.log(
   `  drover idle RSS         ${(drover.idle / 1024).toFixed(1)} MiB  (target < 60 MiB; dockerd+containerd ~120 MiB)`,
+);
+console.log(
+  `    of which anonymous ${(idleDetail.anon / 1024).toFixed(1)} MiB, shared clean (node's own code, shared by every node process) ${(idleDetail.shared / 1024).toFixed(1)} MiB; PSS ${(idleDetail.pss / 1024).toFixed(1)} MiB`,
 );
 console.log(
   `  drover RSS growth       ${(drover.grown / n).toFixed(1)} KiB per container  (target < 100 KiB)`,
