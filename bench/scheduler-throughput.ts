@@ -1,10 +1,12 @@
 // Scheduler throughput, kube-scheduler's scheduler_perf shape: N nodes, M
 // pending pods (replicas of M/100 ReplicaSets with CPU and memory requests),
 // timed from scheduler start to the last binding.
-//   node bench/scheduler-throughput.ts [nodes=1000] [pods=10000] [mode=both|fake|server]
+//   node bench/scheduler-throughput.ts [nodes=1000] [pods=10000] [mode=both|fake|server|server-quiet]
 // fake:   nodes and pods in a FakeClient (pure scheduler: informers, queue, plugins, binding calls)
 // server: a real `drover server` (SQLite) over HTTPS, 1000 in-process hollow nodes
 //         (leases renewing, pods reported Running), the scheduler in-process over HttpClient.
+// server-quiet: the same, but the hollow kubelets stop once registered and no "Scheduled"
+//         events are written: one API write (the binding) per pod.
 // Prints pods/s, the p50/p99 scheduling cycle (one attempt: filter + score + assume) and
 // the p99 from queueing to bound, beside kube-scheduler's published figures.
 import { HollowNodes } from '../src/agent/hollow/hollow-nodes.ts';
@@ -65,7 +67,7 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
 }
 
-async function measure(client: Client): Promise<Result> {
+async function measure(client: Client, recordScheduledEvents = true): Promise<Result> {
   const informers = new InformerFactory(client, { log: silentLogger() });
   const cycles: number[] = [];
   const e2e: number[] = [];
@@ -75,6 +77,7 @@ async function measure(client: Client): Promise<Result> {
     client,
     informers,
     log: silentLogger(),
+    recordScheduledEvents,
     onBound(_pod, _node, latencyMs, cycleMs) {
       cycles.push(cycleMs);
       e2e.push(latencyMs);
@@ -111,7 +114,7 @@ async function fake(): Promise<Result> {
   return measure(client);
 }
 
-async function server(): Promise<Result & { setupMs: number }> {
+async function server(quiet: boolean): Promise<Result & { setupMs: number }> {
   const s = await startServer({ datastore: 'sqlite' });
   const client = new HttpClient(await loadKubeconfig(s.kubeconfig), { maxSockets: 64 });
   const hollowInformers = new InformerFactory(client, { log: silentLogger() });
@@ -127,6 +130,7 @@ async function server(): Promise<Result & { setupMs: number }> {
     const t0 = performance.now();
     hollowInformers.start(abort.signal);
     await hollow.start();
+    if (quiet) await hollow.stop();
     await client.create(resources.namespaces, { metadata: { name: ns } });
     let next = 0;
     await Promise.all(
@@ -135,7 +139,7 @@ async function server(): Promise<Result & { setupMs: number }> {
       }),
     );
     const setupMs = performance.now() - t0;
-    return { ...(await measure(client)), setupMs };
+    return { ...(await measure(client, !quiet)), setupMs };
   } finally {
     await hollow.stop();
     abort.abort();
@@ -155,9 +159,10 @@ function print(label: string, r: Result): void {
 
 console.log(`scheduler throughput: ${nodeCount} nodes, ${podCount} pending pods (100 per ReplicaSet)`);
 if (mode === 'both' || mode === 'fake') print('drover, FakeClient', await fake());
-if (mode === 'both' || mode === 'server') {
-  const r = await server();
-  print('drover, drover server + hollow', r);
+if (mode === 'both' || mode.startsWith('server')) {
+  const quiet = mode === 'server-quiet';
+  const r = await server(quiet);
+  print(quiet ? 'drover, drover server, bindings only' : 'drover, drover server + hollow', r);
   console.log(
     `  (setup: ${nodeCount} hollow nodes + ${podCount} pod creates took ${(r.setupMs / 1000).toFixed(1)} s)`,
   );

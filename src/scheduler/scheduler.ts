@@ -29,6 +29,8 @@ export interface SchedulerOptions {
   percentageOfNodesToScore?: number;
   /** Whether the PriorityClass API is served (then spec.priority is resolved from it). */
   priorityClasses?: boolean;
+  /** Whether to write a Normal "Scheduled" event per bound pod, as upstream (default true). */
+  recordScheduledEvents?: boolean;
   /** Bindings in flight at once (default 64). */
   maxInFlightBindings?: number;
   /**
@@ -202,7 +204,8 @@ export class Scheduler {
         { namespace },
       );
       this.#log.debug({ pod: qp.key, node }, 'pod bound');
-      this.#event(pod, 'Normal', 'Scheduled', `Successfully assigned ${qp.key} to ${node}`);
+      if (this.#o.recordScheduledEvents !== false)
+        this.#event(pod, 'Normal', 'Scheduled', `Successfully assigned ${qp.key} to ${node}`);
       this.#o.onBound?.(pod, node, this.#clock.now() - qp.initialAttempt, cycleMs);
     } catch (err) {
       this.cache.forget(qp.key);

@@ -19,7 +19,10 @@ export interface StartSchedulerOptions {
   leaderElection?: boolean | { namespace?: string; name?: string; identity?: string };
   clock?: Clock;
   /** Passed through to the Scheduler (tests and benchmarks). */
-  tuning?: Pick<SchedulerOptions, 'percentageOfNodesToScore' | 'maxInFlightBindings' | 'onBound' | 'random'>;
+  tuning?: Pick<
+    SchedulerOptions,
+    'percentageOfNodesToScore' | 'maxInFlightBindings' | 'onBound' | 'random' | 'recordScheduledEvents'
+  >;
 }
 
 export interface RunningScheduler {
