@@ -165,3 +165,22 @@ test('list pages with limit/continue; watch from a revision; compaction gives 41
   assert.equal(err.value.type, 'ERROR');
   assert.equal((err.value.object as { code: number }).code, 410);
 });
+
+test('with a garbage collector, Foreground and Orphan deletes add its finalizer', async () => {
+  const objects = new ObjectStore(new MemoryStore(), [], { gcFinalizers: true });
+  await objects.create(deployments, deployment('fg'));
+  const fg = await objects.delete(deployments, 'default', 'fg', { propagationPolicy: 'Foreground' });
+  assert.equal(fg.deleted, false);
+  assert.deepEqual(fg.obj.metadata.finalizers, ['foregroundDeletion']);
+  await objects.create(deployments, deployment('bg'));
+  assert.equal(
+    (await objects.delete(deployments, 'default', 'bg', { propagationPolicy: 'Background' })).deleted,
+    true,
+  );
+  const without = new ObjectStore(new MemoryStore());
+  await without.create(deployments, deployment('o'));
+  assert.equal(
+    (await without.delete(deployments, 'default', 'o', { propagationPolicy: 'Orphan' })).deleted,
+    true,
+  );
+});

@@ -53,9 +53,17 @@ export class ObjectStore {
   readonly store: Store;
   readonly #admission: Admission[];
 
-  constructor(store: Store, admission: Admission[] = []) {
+  readonly #gcFinalizers: boolean;
+
+  /**
+   * `gcFinalizers`: a garbage collector runs, so deletes with propagationPolicy
+   * Foreground or Orphan add its `foregroundDeletion` / `orphan` finalizer
+   * (without one they delete at once, as nothing would remove the finalizer).
+   */
+  constructor(store: Store, admission: Admission[] = [], options: { gcFinalizers?: boolean } = {}) {
     this.store = store;
     this.#admission = admission;
+    this.#gcFinalizers = options.gcFinalizers === true;
   }
 
   /** `/registry/<resource>/` plus `<namespace>/` when given. */
@@ -341,10 +349,17 @@ export class ObjectStore {
       }
       for (const a of this.#admission) await a.admitDelete?.(type, obj);
       const grace = this.#gracePeriod(type, obj, opts);
+      const gcFinalizer = this.#gcFinalizers
+        ? { Foreground: 'foregroundDeletion', Orphan: 'orphan' }[opts.propagationPolicy ?? '']
+        : undefined;
       const finalizers = obj.metadata.finalizers ?? [];
-      const pendingFinalizers = finalizers.length > 0 || (type.kind === 'Namespace' && type.group === '');
+      const addFinalizer =
+        gcFinalizer !== undefined && !finalizers.includes(gcFinalizer) && !obj.metadata.deletionTimestamp;
+      const pendingFinalizers =
+        finalizers.length > 0 || addFinalizer || (type.kind === 'Namespace' && type.group === '');
       if (pendingFinalizers || grace > 0) {
         const marked = structuredClone(obj);
+        if (addFinalizer && gcFinalizer) marked.metadata.finalizers = [...finalizers, gcFinalizer];
         const at = new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
         if (
           !marked.metadata.deletionTimestamp ||

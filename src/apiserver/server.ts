@@ -40,6 +40,8 @@ export interface ApiServerOptions {
   authorizer?: Authorizer;
   /** How often watches with allowWatchBookmarks get a BOOKMARK (default 60 s). */
   bookmarkIntervalMs?: number;
+  /** A garbage collector runs: Foreground/Orphan deletes add its finalizers (default false). */
+  garbageCollection?: boolean;
   /** How often the store is compacted to the revision seen one interval earlier (default 5 min; 0 = never). */
   compactIntervalMs?: number;
 }
@@ -83,7 +85,9 @@ export class ApiServer {
     const nsType = this.types.lookup('', 'v1', 'namespaces');
     if (!nsType) throw new Error('namespaces type missing');
     this.#namespaces = new NamespaceLifecycle(() => this.objects, nsType);
-    this.objects = new ObjectStore(opts.store, [this.#namespaces, new ServiceAllocator(opts.store)]);
+    this.objects = new ObjectStore(opts.store, [this.#namespaces, new ServiceAllocator(opts.store)], {
+      gcFinalizers: opts.garbageCollection,
+    });
     this.#openapi = new OpenApi(this.types);
   }
 

@@ -10,6 +10,8 @@ export interface ServerOptions {
   tokenFile?: string;
   agent: boolean;
   tlsSan?: string[];
+  /** Set by callers that run the garbage collector with the server (not a flag). */
+  garbageCollection?: boolean;
 }
 
 export function registerServer(program: Command): void {
@@ -54,6 +56,7 @@ export async function runServer(opts: ServerOptions, logLevel = 'info'): Promise
     port: Number(portText),
     log,
     tokens: opts.tokenFile ? await TokenFile.load(opts.tokenFile) : undefined,
+    garbageCollection: opts.garbageCollection,
   });
   await server.start();
   const connectHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
