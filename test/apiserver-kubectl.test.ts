@@ -211,6 +211,8 @@ function suite(name: string, opts: { datastore: 'sqlite' | 'etcd'; etcd?: boolea
         /svc1/,
       );
       assert.equal((await ok(['auth', 'can-i', 'create', 'pods'])).trim(), 'yes');
+      assert.match(await ok(['auth', 'can-i', '--list']), /\*\.\*\s+\[\]\s+\[\]\s+\[\*\]/);
+      assert.match(await ok(['auth', 'whoami']), /Username\s+admin/);
       await ok(['autoscale', 'deploy', 'd1', '--max=5', '--cpu-percent=50', ...n]);
       assert.match(await ok(['get', 'hpa', ...n]), /d1\s+Deployment\/d1\s+cpu: <unknown>\/50%\s+1\s+5/);
     });

@@ -32,13 +32,29 @@ export interface Decision {
   reason?: string;
 }
 
+/** What a user may do in a namespace, as SelfSubjectRulesReview reports it. */
+export interface RuleSet {
+  resourceRules: { verbs: string[]; apiGroups?: string[]; resources?: string[]; resourceNames?: string[] }[];
+  nonResourceRules: { verbs: string[]; nonResourceURLs?: string[] }[];
+  incomplete: boolean;
+}
+
 /** The authorization hook; RBAC plugs in here later. */
 export interface Authorizer {
   authorize(attrs: Attributes): Promise<Decision> | Decision;
+  /** Optional: the rules behind decisions (for `kubectl auth can-i --list`). */
+  rulesFor?(user: UserInfo, namespace: string): Promise<RuleSet> | RuleSet;
 }
 
 /** Allows everything (the default until RBAC lands). */
-export const allowAll: Authorizer = { authorize: () => ({ allowed: true }) };
+export const allowAll: Authorizer = {
+  authorize: () => ({ allowed: true }),
+  rulesFor: () => ({
+    resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
+    nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
+    incomplete: false,
+  }),
+};
 
 // Parsing the peer certificate is costly; a connection's certificate never changes.
 const socketUsers = new WeakMap<object, UserInfo | null>();

@@ -170,6 +170,24 @@ export async function handleSubresource(ctx: RestContext): Promise<boolean> {
 /** Reviews (SelfSubjectAccessReview): answered by the authorizer, never stored. */
 export async function handleReview(ctx: RestContext): Promise<void> {
   const body = decodeBody(await readBody(ctx.req), ctx.req.headers['content-type']);
+  const reply = (status: unknown) =>
+    send(ctx.res, 201, {
+      kind: ctx.type.kind,
+      apiVersion: apiVersionOf(ctx.type),
+      metadata: { creationTimestamp: null },
+      ...(body.spec ? { spec: body.spec } : {}),
+      status,
+    });
+  if (ctx.type.kind === 'SelfSubjectReview') {
+    reply({ userInfo: { username: ctx.user.name, groups: ctx.user.groups } });
+    return;
+  }
+  if (ctx.type.kind === 'SelfSubjectRulesReview') {
+    const ns = String(getPath(body, ['spec', 'namespace']) ?? '');
+    const empty = { resourceRules: [], nonResourceRules: [], incomplete: true };
+    reply((await ctx.authorizer.rulesFor?.(ctx.user, ns)) ?? empty);
+    return;
+  }
   const attrs = getPath(body, ['spec', 'resourceAttributes']);
   const nonResource = getPath(body, ['spec', 'nonResourceAttributes']);
   const a = isObject(attrs) ? attrs : {};

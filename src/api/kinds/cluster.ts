@@ -306,6 +306,25 @@ export const hpaV1: ResourceType = {
   conversion: { toStorage: hpaV1ToV2, fromStorage: hpaV2ToV1 },
 };
 
+function review(group: string, kind: string): ResourceType {
+  return {
+    group,
+    version: 'v1',
+    kind,
+    plural: `${kind.toLowerCase()}s`,
+    singular: kind.toLowerCase(),
+    namespaced: false,
+    createOnly: true,
+    verbs: ['create'],
+    strategy: {},
+  };
+}
+
+/** `kubectl auth can-i --list`. */
+export const selfSubjectRulesReview = review('authorization.k8s.io', 'SelfSubjectRulesReview');
+/** `kubectl auth whoami`. */
+export const selfSubjectReview = review('authentication.k8s.io', 'SelfSubjectReview');
+
 export const selfSubjectAccessReview: ResourceType = {
   group: 'authorization.k8s.io',
   version: 'v1',

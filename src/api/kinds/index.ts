@@ -17,6 +17,8 @@ import {
   podDisruptionBudget,
   priorityClass,
   selfSubjectAccessReview,
+  selfSubjectReview,
+  selfSubjectRulesReview,
   storageClass,
 } from './cluster.ts';
 import {
@@ -83,6 +85,8 @@ export function builtinTypes(): ResourceType[] {
     storageClass,
     priorityClass,
     selfSubjectAccessReview,
+    selfSubjectRulesReview,
+    selfSubjectReview,
     customResourceDefinition,
   ];
 }

@@ -49,21 +49,33 @@ export const messages: Record<string, string> = {
   'apps.StatefulSetUpdateStrategy': '1:type:s 2:rollingUpdate:apps.RollingUpdateStatefulSetStrategy',
   'authentication.AttestationValue': '1:items:*s',
   'authentication.BoundObjectReference': '1:kind:s 2:apiVersion:s 3:name:s 4:uID:s',
+  'authentication.ExtraValue': '1:items:*s',
+  'authentication.SelfSubjectReview':
+    '1:metadata:meta.ObjectMeta 2:status:authentication.SelfSubjectReviewStatus',
+  'authentication.SelfSubjectReviewStatus': '1:userInfo:authentication.UserInfo',
   'authentication.TokenRequest':
     '1:metadata:meta.ObjectMeta 2:spec:authentication.TokenRequestSpec 3:status:authentication.TokenRequestStatus',
   'authentication.TokenRequestSpec':
     '1:audiences:*s 4:expirationSeconds:i 3:boundObjectRef:authentication.BoundObjectReference 5:attestations:@authentication.AttestationValue',
   'authentication.TokenRequestStatus': '1:token:s 2:expirationTimestamp:meta.Time',
+  'authentication.UserInfo': '1:username:s 2:uid:s 3:groups:*s 4:extra:@authentication.ExtraValue',
   'authorization.FieldSelectorAttributes': '1:rawSelector:s 2:requirements:*meta.FieldSelectorRequirement',
   'authorization.LabelSelectorAttributes': '1:rawSelector:s 2:requirements:*meta.LabelSelectorRequirement',
   'authorization.NonResourceAttributes': '1:path:s 2:verb:s',
+  'authorization.NonResourceRule': '1:verbs:*s 2:nonResourceURLs:*s',
   'authorization.ResourceAttributes':
     '1:namespace:s 2:verb:s 3:group:s 4:version:s 5:resource:s 6:subresource:s 7:name:s 8:fieldSelector:authorization.FieldSelectorAttributes 9:labelSelector:authorization.LabelSelectorAttributes',
+  'authorization.ResourceRule': '1:verbs:*s 2:apiGroups:*s 3:resources:*s 4:resourceNames:*s',
   'authorization.SelfSubjectAccessReview':
     '1:metadata:meta.ObjectMeta 2:spec:authorization.SelfSubjectAccessReviewSpec 3:status:authorization.SubjectAccessReviewStatus',
   'authorization.SelfSubjectAccessReviewSpec':
     '1:resourceAttributes:authorization.ResourceAttributes 2:nonResourceAttributes:authorization.NonResourceAttributes',
+  'authorization.SelfSubjectRulesReview':
+    '1:metadata:meta.ObjectMeta 2:spec:authorization.SelfSubjectRulesReviewSpec 3:status:authorization.SubjectRulesReviewStatus',
+  'authorization.SelfSubjectRulesReviewSpec': '1:namespace:s',
   'authorization.SubjectAccessReviewStatus': '1:allowed:t 4:denied:t 2:reason:s 3:evaluationError:s',
+  'authorization.SubjectRulesReviewStatus':
+    '1:resourceRules:*authorization.ResourceRule 2:nonResourceRules:*authorization.NonResourceRule 3:incomplete:t 4:evaluationError:s',
   'autoscaling.CrossVersionObjectReference': '1:kind:s 2:name:s 3:apiVersion:s',
   'autoscaling.HorizontalPodAutoscaler':
     '1:metadata:meta.ObjectMeta 2:spec:autoscaling.HorizontalPodAutoscalerSpec 3:status:autoscaling.HorizontalPodAutoscalerStatus',
