@@ -43,7 +43,7 @@ function load(url: string): number {
   return rps;
 }
 
-const rounds = 3;
+const rounds = Number(process.env.ROUNDS ?? 3);
 const podmanName = `drv-bench-ports-${process.pid}`;
 let podmanNote = '';
 const results: Record<string, number> = {};
@@ -72,6 +72,8 @@ function measure(): void {
   for (let i = 0; i < rounds; i++) {
     for (const [k, url] of Object.entries(urls)) samples[k] = [...(samples[k] ?? []), load(url)];
   }
+  for (const [k, v] of Object.entries(samples))
+    console.log(`  ${k} rounds: ${v.map((x) => x.toFixed(0)).join(' ')}`);
   for (const [k, v] of Object.entries(samples))
     results[k] = [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? 0;
 }
