@@ -34,6 +34,21 @@ before(async () => {
     tokens: await TokenFile.load(path.join(dir, 'tokens')),
     authorizer: denyDeletes,
     bookmarkIntervalMs: 200,
+    subresources: {
+      http: {
+        'pods/log': async (r, res) => {
+          res.writeHead(200, { 'Content-Type': 'text/plain' });
+          res.end(`logs of ${r.namespace}/${r.name} for ${r.user.name}`);
+        },
+      },
+      upgrade: {
+        'pods/exec': async (r, socket) => {
+          socket.end(
+            `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Name: ${r.name}\r\n\r\n`,
+          );
+        },
+      },
+    },
   });
   await server.start();
 });
@@ -209,4 +224,34 @@ test('watch from a compacted resourceVersion gets 410 Expired', async () => {
   const events = await watchLines('/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=1');
   assert.equal(events[0]?.type, 'ERROR');
   assert.equal(events[0]?.object.code, 410);
+});
+
+test('subresources served by other parts: pods/log over HTTP, pods/exec as an upgrade', async () => {
+  const logs = await call('GET', '/api/v1/namespaces/default/pods/p1/log', { token: 'sekret' });
+  assert.equal(logs.code, 200);
+  assert.equal(logs.body, 'logs of default/p1 for alice');
+  const upgraded = await new Promise<string | undefined>((resolve, reject) => {
+    const req = https.request(`${server.url}/api/v1/namespaces/default/pods/p1/exec?command=ls`, {
+      ca: pki.caCert,
+      headers: { Authorization: 'Bearer sekret', Connection: 'Upgrade', Upgrade: 'websocket' },
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve(res.headers['x-name'] as string | undefined);
+    });
+    req.on('response', (res) => resolve(`status ${res.statusCode}`));
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(upgraded, 'p1');
+  const anonymous = await new Promise<number>((resolve, reject) => {
+    const req = https.request(`${server.url}/api/v1/namespaces/default/pods/p1/attach`, {
+      ca: pki.caCert,
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket' },
+    });
+    req.on('response', (res) => resolve(res.statusCode ?? 0));
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(anonymous, 401);
 });

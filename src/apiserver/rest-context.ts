@@ -3,6 +3,7 @@ import { apiVersionOf, qualifiedResource, type ResourceType } from '../api/resou
 import type { KubeObject, ListMeta } from '../api/types.ts';
 import type { Authorizer, UserInfo } from './auth.ts';
 import { type Output, send } from './content.ts';
+import type { SubresourceHandlers } from './extensions.ts';
 import type { ObjectStore } from './object-store.ts';
 import type { RequestInfo } from './request-info.ts';
 import type { ErrorContext } from './status.ts';
@@ -24,6 +25,7 @@ export interface RestContext {
   /** Warnings to send as `Warning: 299 - "..."` headers. */
   warnings: string[];
   bookmarkIntervalMs: number;
+  extensions: SubresourceHandlers;
 }
 
 export function query(ctx: RestContext, name: string): string | undefined {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { builtinTypes } from '../api/kinds/index.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../storage/store.ts';
@@ -19,6 +20,7 @@ import { bootstrap } from './bootstrap.ts';
 import { negotiate, send, sendStatus } from './content.ts';
 import { watchCrds } from './crd-watcher.ts';
 import { aggregated, apiGroup, apiGroupList, apiVersions, resourceList } from './discovery.ts';
+import type { SubresourceHandlers } from './extensions.ts';
 import { NamespaceFinalizer } from './namespace-finalizer.ts';
 import { ObjectStore } from './object-store.ts';
 import { OpenApi } from './openapi.ts';
@@ -40,6 +42,8 @@ export interface ApiServerOptions {
   authorizer?: Authorizer;
   /** How often watches with allowWatchBookmarks get a BOOKMARK (default 60 s). */
   bookmarkIntervalMs?: number;
+  /** Subresources served by other parts (pods/log, pods/exec...). */
+  subresources?: SubresourceHandlers;
   /** A garbage collector runs: Foreground/Orphan deletes add its finalizers (default false). */
   garbageCollection?: boolean;
   /** How often the store is compacted to the revision seen one interval earlier (default 5 min; 0 = never). */
@@ -109,6 +113,10 @@ export class ApiServer {
       (req, res) => void this.#handle(req, res),
     );
     server.keepAliveTimeout = 65_000;
+    server.on(
+      'upgrade',
+      (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(req, socket, head),
+    );
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.#opts.port, this.#opts.host, () => resolve());
@@ -193,6 +201,7 @@ export class ApiServer {
           authorizer: this.#authz,
           warnings: [],
           bookmarkIntervalMs: this.#opts.bookmarkIntervalMs ?? 60_000,
+          extensions: this.#opts.subresources ?? {},
         });
         return;
       }
@@ -202,6 +211,41 @@ export class ApiServer {
       if (status.code >= 500)
         this.#opts.log.error({ err, method: req.method, url: req.url }, 'request failed');
       sendStatus(res, status);
+    }
+  }
+
+  /** Upgrade requests (exec, attach, portforward) go to the registered upgrade handlers. */
+  async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const refuse = (code: number, reason: string, message: string) => {
+      const body = JSON.stringify(toStatus(new ApiError(code, reason, message)));
+      socket.end(
+        `HTTP/1.1 ${code} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    };
+    try {
+      const url = new URL(req.url ?? '/', 'https://localhost');
+      const info = parseRequestInfo('POST', url.pathname, false);
+      const user = this.#authn.authenticate(req);
+      if (!user) return refuse(401, 'Unauthorized', 'Unauthorized');
+      const key = `${info?.resource ?? ''}/${info?.subresource ?? ''}`;
+      const handler = this.#opts.subresources?.upgrade?.[key];
+      if (!info?.name || !info.subresource || !handler)
+        return refuse(404, 'NotFound', `${key} is not served`);
+      const decision = await this.#authz.authorize({
+        user,
+        verb: 'create',
+        group: info.group,
+        resource: info.resource,
+        subresource: info.subresource,
+        namespace: info.namespace,
+        name: info.name,
+      });
+      if (!decision.allowed)
+        return refuse(403, 'Forbidden', `User "${user.name}" cannot create resource "${key}"`);
+      await handler({ req, url, user, namespace: info.namespace, name: info.name }, socket, head);
+    } catch (err) {
+      this.#opts.log.warn({ err, url: req.url }, 'upgrade request failed');
+      socket.destroy();
     }
   }
 

@@ -156,6 +156,15 @@ export async function handleSubresource(ctx: RestContext): Promise<boolean> {
     else throw methodNotAllowed(`${method ?? ''} is not supported on status`);
     return true;
   }
+  const external = ctx.extensions.http?.[`${ctx.type.plural}/${sub ?? ''}`];
+  if (external && core) {
+    const { info } = ctx;
+    await external(
+      { req: ctx.req, url: ctx.url, user: ctx.user, namespace: info.namespace, name: info.name ?? '' },
+      ctx.res,
+    );
+    return true;
+  }
   if (sub === 'scale') await handleScale(ctx);
   else if (sub === 'binding' && core && ctx.type.kind === 'Pod' && method === 'POST')
     await handleBinding(ctx);
