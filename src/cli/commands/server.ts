@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import type { SubresourceHandlers } from '../../apiserver/extensions.ts';
 
 export interface ServerOptions {
   dataDir: string;
@@ -12,6 +13,8 @@ export interface ServerOptions {
   tlsSan?: string[];
   /** Set by callers that run the garbage collector with the server (not a flag). */
   garbageCollection?: boolean;
+  /** Set by callers that serve pods/log, pods/exec... (the agent); not a flag. */
+  subresources?: SubresourceHandlers;
 }
 
 export function registerServer(program: Command): void {
@@ -57,6 +60,7 @@ export async function runServer(opts: ServerOptions, logLevel = 'info'): Promise
     log,
     tokens: opts.tokenFile ? await TokenFile.load(opts.tokenFile) : undefined,
     garbageCollection: opts.garbageCollection,
+    subresources: opts.subresources,
   });
   await server.start();
   const connectHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
