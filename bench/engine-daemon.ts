@@ -57,9 +57,9 @@ export async function startDaemon(
   const api = new ApiClient(socket);
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`drover engine exited: ${readLog(dir)}`);
+    if (child.exitCode !== null) failStart(dir, child, 'exited');
     if (existsSync(socket) && (await api.call('GET', '/_ping').catch(() => null))?.status === 200) break;
-    if (Date.now() > deadline) throw new Error(`drover engine did not come up: ${readLog(dir)}`);
+    if (Date.now() > deadline) failStart(dir, child, 'did not come up');
     await new Promise((r) => setTimeout(r, 50));
   }
   const env = { ...process.env, DOCKER_CONFIG: join(dir, 'docker-config') };
@@ -101,6 +101,13 @@ export async function startDaemon(
     },
   };
   return d;
+}
+
+function failStart(dir: string, child: ChildProcess, what: string): never {
+  const log = readLog(dir);
+  child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+  throw new Error(`drover engine ${what}: ${log}`);
 }
 
 function readLog(dir: string): string {
