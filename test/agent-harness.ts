@@ -94,6 +94,7 @@ export class AgentCluster {
     });
     for (const uid of net.listSandboxes()) await net.teardown(uid).catch(() => undefined);
     removeChainsOf(this.network);
+    removePortmapScaffolding();
     spawnSync('ip', ['link', 'del', this.bridge]);
     await engine?.close().catch(() => undefined);
     spawnSync('nft', ['delete', 'table', 'ip', this.tag]);
@@ -229,5 +230,32 @@ function removeChainsOf(network: string): void {
   for (const c of chains) {
     spawnSync('iptables', ['-t', 'nat', '-F', c]);
     spawnSync('iptables', ['-t', 'nat', '-X', c]);
+  }
+}
+
+/**
+ * portmap leaves its shared top-level chains behind by design; remove them
+ * once no mapping of anyone uses them, so the tests leave the host as found.
+ */
+function removePortmapScaffolding(): void {
+  const ipt = (...args: string[]) => spawnSync('iptables', ['-t', 'nat', ...args]);
+  const nat = spawnSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).stdout;
+  if (/-A CNI-HOSTPORT-DNAT /.test(nat)) return;
+  const local = ['-m', 'addrtype', '--dst-type', 'LOCAL', '-j', 'CNI-HOSTPORT-DNAT'];
+  ipt('-D', 'PREROUTING', ...local);
+  ipt('-D', 'OUTPUT', ...local);
+  ipt(
+    '-D',
+    'POSTROUTING',
+    '-m',
+    'comment',
+    '--comment',
+    'CNI portfwd requiring masquerade',
+    '-j',
+    'CNI-HOSTPORT-MASQ',
+  );
+  for (const chain of ['CNI-HOSTPORT-DNAT', 'CNI-HOSTPORT-MASQ', 'CNI-HOSTPORT-SETMARK']) {
+    ipt('-F', chain);
+    ipt('-X', chain);
   }
 }

@@ -5,8 +5,9 @@
 // back-off, report image errors, and leave nothing behind when deleted, also
 // when deleted while the agent was down.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { AgentCluster, statuses } from './agent-harness.ts';
+import { AgentCluster, statuses, until } from './agent-harness.ts';
 
 const c = new AgentCluster();
 before(() => c.start());
@@ -151,6 +152,33 @@ test('a missing image shows ErrImagePull / ImagePullBackOff', async () => {
   );
   assert.equal(pod.status?.phase, 'Pending');
   assert.match(statuses(pod)[0]?.state.waiting?.message ?? '', /no-such-image/);
+});
+
+test('a hostPort reaches the pod from the host (portmap)', async () => {
+  const port = 31000 + Math.floor(Math.random() * 1000);
+  await c.apply('hp', {
+    containers: [
+      {
+        name: 'httpd',
+        image: 'busybox',
+        command: [
+          'sh',
+          '-c',
+          'mkdir -p /www && echo via-host-port > /www/index.html && exec httpd -f -p 80 -h /www',
+        ],
+        ports: [{ containerPort: 80, hostPort: port }],
+      },
+    ],
+  });
+  const pod = await c.waitPod('hp', 'Running', (p) => p.status?.phase === 'Running');
+  const body = await until('answer on the host port', async () => {
+    const r = await fetch(`http://${pod.status?.hostIP}:${port}/`).catch(() => undefined);
+    return r?.ok ? r.text() : undefined;
+  });
+  assert.equal(body.trim(), 'via-host-port');
+  await c.kubectl(['delete', 'pod', 'hp', '--timeout=30s']);
+  const nat = spawnSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).stdout;
+  assert.doesNotMatch(nat, new RegExp(`dport ${port}\\b`), 'the DNAT rule went with the pod');
 });
 
 test('kubectl delete pod returns once containers, namespace and address are gone', async () => {

@@ -123,7 +123,9 @@ export class PodNetwork {
       await createNetns(name, { loopback: true });
     }
     try {
-      const result = await this.cni.add(this.list, rt);
+      // portmap only when the pod asks for host ports: one plugin process less per pod.
+      const list = rt.capabilityArgs ? this.list : { ...this.list, plugins: this.list.plugins.slice(0, 1) };
+      const result = await this.cni.add(list, rt);
       const ip = firstIP(result.ips);
       this.#o.log.debug({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, ip }, 'pod network set up');
       return { netnsPath: netnsPathOf(name), podIP: ip };
