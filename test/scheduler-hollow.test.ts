@@ -210,3 +210,30 @@ test('required pod anti-affinity keeps replicas on different nodes', async () =>
   );
   assert.equal((await getPod('db-3')).spec?.nodeName, undefined);
 });
+
+test('a PriorityClass pod preempts a lower-priority pod and is bound to the nominated node', async () => {
+  const target = `${prefix}2`;
+  await client.create(resources.priorityClasses, {
+    apiVersion: 'scheduling.k8s.io/v1',
+    kind: 'PriorityClass',
+    metadata: { name: 'drv-sched-high' },
+    value: 1000,
+  } as never);
+  const onTarget = { nodeSelector: { 'kubernetes.io/hostname': target } };
+  await client.create(resources.pods, makePod('filler', { cpu: '1200m', spec: onTarget }));
+  assert.equal(await boundNode('filler'), target);
+  await client.create(
+    resources.pods,
+    makePod('important', { cpu: '1', spec: { ...onTarget, priorityClassName: 'drv-sched-high' } }),
+  );
+  assert.equal(await boundNode('important'), target);
+  await until(async () => {
+    const left = await client.list<Pod>(resources.pods, {
+      namespace: ns,
+      fieldSelector: 'metadata.name=filler',
+    });
+    return left.items.length === 0 ? true : undefined;
+  }, 'filler preempted');
+  const evs = await client.list<Event>(resources.events, { namespace: ns });
+  assert.ok(evs.items.some((e) => e.involvedObject.name === 'filler' && e.reason === 'Preempted'));
+});
