@@ -61,8 +61,9 @@ let bridge = '';
 test('a restarted manager re-adopts sandboxes and ports and sweeps orphans', async () => {
   const first = fresh();
   await first.init();
-  await first.create({ Name: netName });
-  bridge = (await first.inspect(netName)).Options['com.docker.network.bridge.name'] ?? '';
+  // Inspect echoes only requested options, so name the bridge to know it.
+  bridge = `dnr${tag}-u`;
+  await first.create({ Name: netName, Options: { 'com.docker.network.bridge.name': bridge } });
   const sb = await first.createSandbox(id, {
     mode: { type: 'private' },
     networks: [{ network: netName, opts: { name: 'keeper' } }],
