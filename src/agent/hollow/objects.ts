@@ -21,7 +21,7 @@ function ipv4(n: number): string {
 
 /** Node i's address in 100.127.0.0/16 (shared address space: never routed here). */
 export function nodeIP(index: number): string {
-  return ipv4(((100 << 24) | (127 << 16) | (index & 0xffff)) >>> 0);
+  return ipv4(((100 << 24) | (127 << 16) | ((index + 1) & 0xffff)) >>> 0);
 }
 
 /** The n-th pod IP of node i: a /24 per node in 100.64.0.0/10, like a per-node pod CIDR. */
