@@ -20,6 +20,7 @@ import { PodNetwork } from './network.ts';
 import { hostIPv4, type NodeFacts, nodeStatus, registerNode, renewLease } from './node.ts';
 import { type Backoff, defaultBackoff } from './plan.ts';
 import { PodWorker } from './pod-worker.ts';
+import { ProbeManager } from './probes.ts';
 import { PodVolumes } from './volumes.ts';
 
 export interface AgentOptions {
@@ -66,6 +67,7 @@ export class Agent {
   #worker: PodWorker | undefined;
   #network: PodNetwork | undefined;
   #volumes: PodVolumes | undefined;
+  #probes: ProbeManager | undefined;
   #running: Promise<unknown>[] = [];
   podCIDR = '';
 
@@ -105,11 +107,18 @@ export class Agent {
       ...o.network,
     });
     this.#volumes = new PodVolumes({ root: join(o.dataDir, 'pods'), source: this.#configSource() });
+    this.#probes = new ProbeManager({
+      engine: o.engine,
+      log: o.log,
+      onChange: (key) => this.#queue.add(key),
+      kill: (id, grace) => o.engine.stopContainer(id, { timeout: grace }),
+    });
     this.#worker = new PodWorker({
       client: o.client,
       engine: o.engine,
       network: this.#network,
       volumes: this.#volumes,
+      probes: this.#probes,
       source: this.#configSource(),
       dns: { clusterDNS: o.clusterDNS ?? '10.43.0.10', clusterDomain: o.clusterDomain ?? 'cluster.local' },
       hostIP: () => this.#facts.ip,
@@ -158,6 +167,7 @@ export class Agent {
     this.#abort.abort();
     for (const cancel of this.#timers.splice(0)) cancel();
     this.#queue.shutDown();
+    this.#probes?.stopAll();
     await Promise.allSettled(this.#running);
     await this.#informers.stop();
   }

@@ -18,6 +18,7 @@ import { ConfigError, type ConfigSource, containerEnv } from './env.ts';
 import { labelAttempt, labelContainerName, labelPodUid } from './naming.ts';
 import type { PodNetwork, PodSandbox } from './network.ts';
 import { type Actual, type Attempt, type Backoff, planPod } from './plan.ts';
+import type { ProbeManager } from './probes.ts';
 import { computeStatus, type Waiting } from './status.ts';
 import { statusEqual } from './status-equal.ts';
 import type { PodVolumes } from './volumes.ts';
@@ -27,6 +28,8 @@ export interface PodWorkerOptions {
   engine: EngineApi;
   network: Pick<PodNetwork, 'setup' | 'teardown'>;
   volumes: Pick<PodVolumes, 'setup' | 'teardown' | 'mountsFor'>;
+  /** The probes hook; without it every running container is ready. */
+  probes?: Pick<ProbeManager, 'sync' | 'readiness' | 'forget'>;
   source: ConfigSource;
   dns: DnsSettings;
   hostIP: () => string;
@@ -140,14 +143,22 @@ export class PodWorker {
       }
     }
     for (const [name, e] of errors) if (!podWaiting.has(name)) podWaiting.set(name, e);
+    const podIP = sandbox?.podIP ?? (pod.spec?.hostNetwork ? this.#o.hostIP() : pod.status?.podIP);
+    const running = new Map<string, string>();
+    for (const c of pod.spec?.containers ?? []) {
+      const last = actual.get(c.name)?.at(-1);
+      if (last?.status === 'running' && !terminal) running.set(c.name, last.id);
+    }
+    this.#o.probes?.sync(pod, running, podIP);
     if (plan.retryAfterMs !== undefined) wake(plan.retryAfterMs);
     const status = computeStatus({
       pod,
       actual,
       plan,
       waiting: podWaiting,
-      podIP: sandbox?.podIP ?? (pod.spec?.hostNetwork ? this.#o.hostIP() : pod.status?.podIP),
+      podIP,
       hostIP: this.#o.hostIP(),
+      readiness: this.#o.probes?.readiness(uid),
       imageIDs: await this.#imageIDs(pod),
       now: this.#o.now(),
     });
@@ -300,6 +311,7 @@ export class PodWorker {
 
   /** Stops and removes every container of the pod uid and tears its hooks down. Idempotent. */
   async cleanup(uid: string, graceSeconds: number): Promise<void> {
+    this.#o.probes?.forget(uid);
     const list = await this.#o.engine.listContainers({
       all: true,
       filters: { label: [`${labelPodUid}=${uid}`] },

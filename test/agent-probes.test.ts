@@ -1,0 +1,106 @@
+// Probes against real containers: readiness (httpGet) holds the pod NotReady
+// until the app answers; a failing liveness probe (exec) restarts the
+// container; tcpSocket readiness; a startup probe holds liveness back.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { AgentCluster, statuses } from './agent-harness.ts';
+
+const c = new AgentCluster();
+before(() => c.start());
+after(() => c.stop());
+
+const ready = (p: { status?: { conditions?: { type: string; status: string }[] } }) =>
+  p.status?.conditions?.find((x) => x.type === 'Ready')?.status;
+
+test('readiness (httpGet) keeps the pod NotReady until the app answers, then Ready', async () => {
+  await c.apply('ready', {
+    containers: [
+      {
+        name: 'web',
+        image: 'busybox',
+        command: [
+          'sh',
+          '-c',
+          'mkdir -p /www; (sleep 3; echo ok > /www/healthz) & exec httpd -f -p 8080 -h /www',
+        ],
+        ports: [{ name: 'http', containerPort: 8080 }],
+        readinessProbe: {
+          httpGet: { path: '/healthz', port: 'http' },
+          periodSeconds: 1,
+          failureThreshold: 1,
+        },
+      },
+    ],
+  });
+  const first = await c.waitPod('ready', 'Running', (p) => p.status?.phase === 'Running');
+  assert.equal(ready(first), 'False');
+  assert.equal(statuses(first)[0]?.ready, false);
+  assert.match(await c.kubectl(['get', 'pod', 'ready']), /ready\s+0\/1\s+Running/);
+  const later = await c.waitPod('ready', 'Ready', (p) => ready(p) === 'True');
+  assert.equal(statuses(later)[0]?.ready, true);
+});
+
+test('a failing liveness probe (exec) restarts the container', async () => {
+  await c.apply('live', {
+    terminationGracePeriodSeconds: 1,
+    containers: [
+      {
+        name: 'app',
+        image: 'busybox',
+        command: ['sh', '-c', 'touch /tmp/alive; sleep 2; rm /tmp/alive; exec sleep 3600'],
+        livenessProbe: {
+          exec: { command: ['test', '-f', '/tmp/alive'] },
+          periodSeconds: 1,
+          failureThreshold: 2,
+        },
+      },
+    ],
+  });
+  const pod = await c.waitPod('live', 'restarted', (p) => (statuses(p)[0]?.restartCount ?? 0) >= 1, 40_000);
+  assert.ok(statuses(pod)[0]?.lastState.terminated, JSON.stringify(statuses(pod)));
+});
+
+test('tcpSocket readiness', async () => {
+  await c.apply('tcp', {
+    containers: [
+      {
+        name: 'web',
+        image: 'busybox',
+        command: ['httpd', '-f', '-p', '9090'],
+        readinessProbe: { tcpSocket: { port: 9090 }, periodSeconds: 1 },
+      },
+    ],
+  });
+  await c.waitPod('tcp', 'Ready', (p) => ready(p) === 'True');
+});
+
+test('a startup probe holds readiness and liveness back until it passes', async () => {
+  await c.apply('slow', {
+    containers: [
+      {
+        name: 'app',
+        image: 'busybox',
+        command: ['sh', '-c', '(sleep 2; touch /tmp/started) & exec sleep 3600'],
+        startupProbe: {
+          exec: { command: ['test', '-f', '/tmp/started'] },
+          periodSeconds: 1,
+          failureThreshold: 30,
+        },
+        livenessProbe: {
+          exec: { command: ['test', '-f', '/tmp/started'] },
+          periodSeconds: 1,
+          failureThreshold: 1,
+        },
+      },
+    ],
+  });
+  const first = await c.waitPod('slow', 'Running', (p) => p.status?.phase === 'Running');
+  assert.equal(ready(first), 'False');
+  const pod = await c.waitPod('slow', 'Ready', (p) => ready(p) === 'True');
+  assert.equal(statuses(pod)[0]?.restartCount, 0);
+});
+
+test('cleanup', async () => {
+  await c.kubectl(['delete', 'pod', '--all', '--timeout=60s']);
+  assert.deepEqual(c.leftovers(), []);
+});
