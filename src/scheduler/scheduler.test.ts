@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import { type Event, FakeClient, FakeClock, InformerFactory, type Pod, resources } from '../client/index.ts';
 import { silentLogger } from '../lib/logger.ts';
 import { node, pod } from './fixtures.ts';
+import { nodeResourcesFit } from './plugins/node-resources-fit.ts';
 import { Scheduler } from './scheduler.ts';
+import { type Plugin, unschedulable } from './types.ts';
 
 async function until(cond: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 5000;
@@ -13,7 +15,11 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   }
 }
 
-function setup(objs: { nodes: ReturnType<typeof node>[]; pods: Pod[] }, schedulerName?: string) {
+function setup(
+  objs: { nodes: ReturnType<typeof node>[]; pods: Pod[] },
+  schedulerName?: string,
+  plugins?: Plugin[],
+) {
   const client = new FakeClient();
   const clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
   client.seed(resources.nodes, ...objs.nodes);
@@ -25,6 +31,7 @@ function setup(objs: { nodes: ReturnType<typeof node>[]; pods: Pod[] }, schedule
     log: silentLogger(),
     clock,
     schedulerName,
+    plugins,
     random: () => 0.5,
   });
   const abort = new AbortController();
@@ -142,6 +149,35 @@ test('preemption removes the lower-priority pod and nominates the node', async (
     await t.clock.advance(1000);
     await until(() => t.nodeOf('high') === 'n1', 'high bound after preemption');
     assert.ok(t.events().some((e) => e.reason === 'Preempted' && e.involvedObject.name === 'low'));
+  } finally {
+    await t.stop();
+  }
+});
+
+test('Reserve, Unreserve and Bind extension points', async () => {
+  const calls: string[] = [];
+  let reserveFails = 1;
+  const recorder: Plugin = {
+    name: 'Recorder',
+    reserve(_s, p, n) {
+      calls.push(`reserve ${p.metadata.name} ${n}`);
+      return reserveFails-- > 0 ? unschedulable('not yet') : undefined;
+    },
+    unreserve(_s, p) {
+      calls.push(`unreserve ${p.metadata.name}`);
+    },
+    async bind(_s, p, n) {
+      calls.push(`bind ${p.metadata.name} ${n}`);
+      return false; // leave it to the default binder
+    },
+  };
+  const t = setup({ nodes: [node('n1')], pods: [pod('p')] }, undefined, [nodeResourcesFit, recorder]);
+  try {
+    await until(() => t.s.queue.length.backoff === 1, 'backoff after a failed reserve');
+    assert.equal(t.s.cache.isPlaced('default/p'), false);
+    await t.clock.advance(1000);
+    await until(() => t.nodeOf('p') === 'n1', 'bound by the default binder');
+    assert.deepEqual(calls, ['reserve p n1', 'unreserve p', 'reserve p n1', 'bind p n1']);
   } finally {
     await t.stop();
   }

@@ -10,7 +10,7 @@ import { watchPods } from './pod-events.ts';
 import { findPreemption } from './preemption.ts';
 import { type PriorityClass, resolvePriority } from './priority.ts';
 import { type QueuedPod, SchedulingQueue } from './queue.ts';
-import type { ClusterEvent, CycleState, Plugin } from './types.ts';
+import type { ClusterEvent, CycleState, Plugin, Status } from './types.ts';
 import { volumeListers } from './volume-listers.ts';
 
 export const defaultSchedulerName = 'default-scheduler';
@@ -174,6 +174,14 @@ export class Scheduler {
     }
     const node = result.node;
     this.cache.assume(pod, node);
+    const rejected = this.#reserve(result.state, pod, node);
+    if (rejected) {
+      this.#unreserve(result.state, pod, node);
+      this.cache.forget(key);
+      this.#log.debug({ pod: key, node, reasons: rejected.reasons }, 'reserve failed');
+      this.queue.requeueBackoff(qp);
+      return;
+    }
     this.queue.done(key);
     this.#inFlight++;
     const cycleMs = performance.now() - started;
@@ -187,29 +195,46 @@ export class Scheduler {
     this.#binds.add(p);
   }
 
+  #reserve(state: CycleState, pod: Pod, node: string): Status | undefined {
+    for (const pl of this.framework.plugins) {
+      const st = pl.reserve?.(state, pod, node);
+      if (st) return { ...st, plugin: pl.name };
+    }
+    return undefined;
+  }
+
+  #unreserve(state: CycleState, pod: Pod, node: string): void {
+    for (const pl of [...this.framework.plugins].reverse()) {
+      try {
+        pl.unreserve?.(state, pod, node);
+      } catch (err) {
+        this.#log.warn({ plugin: pl.name, err: describeError(err) }, 'unreserve failed');
+      }
+    }
+  }
+
   async #bind(qp: QueuedPod, pod: Pod, node: string, state: CycleState, cycleMs: number): Promise<void> {
-    const { name = '', namespace = 'default', uid } = pod.metadata;
+    let binding = false;
     try {
       for (const pl of this.framework.plugins) await pl.preBind?.(state, pod, node);
-      await this.#o.client.createSubresource(
-        resources.pods,
-        name,
-        'binding',
-        {
-          apiVersion: 'v1',
-          kind: 'Binding',
-          metadata: { name, namespace, uid },
-          target: { apiVersion: 'v1', kind: 'Node', name: node },
-        },
-        { namespace },
-      );
+      binding = true;
+      let bound = false;
+      for (const pl of this.framework.plugins) {
+        if (pl.bind && (await pl.bind(state, pod, node))) {
+          bound = true;
+          break;
+        }
+      }
+      if (!bound) await this.#defaultBind(pod, node);
       this.#log.debug({ pod: qp.key, node }, 'pod bound');
       if (this.#o.recordScheduledEvents !== false)
         this.#event(pod, 'Normal', 'Scheduled', `Successfully assigned ${qp.key} to ${node}`);
       this.#o.onBound?.(pod, node, this.#clock.now() - qp.initialAttempt, cycleMs);
     } catch (err) {
+      this.#unreserve(state, pod, node);
       this.cache.forget(qp.key);
-      if (err instanceof NotFoundError || err instanceof ConflictError) {
+      // The pod is gone, or someone else bound it: nothing to retry.
+      if (binding && (err instanceof NotFoundError || err instanceof ConflictError)) {
         this.#log.debug({ pod: qp.key, node, err: describeError(err) }, 'binding dropped');
         return;
       }
@@ -217,6 +242,23 @@ export class Scheduler {
       this.#event(pod, 'Warning', 'FailedScheduling', `Binding rejected: ${describeError(err)}`);
       this.queue.requeueBackoff(qp);
     }
+  }
+
+  /** The default binder: POST pods/binding. */
+  async #defaultBind(pod: Pod, node: string): Promise<void> {
+    const { name = '', namespace = 'default', uid } = pod.metadata;
+    await this.#o.client.createSubresource(
+      resources.pods,
+      name,
+      'binding',
+      {
+        apiVersion: 'v1',
+        kind: 'Binding',
+        metadata: { name, namespace, uid },
+        target: { apiVersion: 'v1', kind: 'Node', name: node },
+      },
+      { namespace },
+    );
   }
 
   #failed(qp: QueuedPod, pod: Pod, state: CycleState, d: Diagnosis): void {

@@ -136,8 +136,20 @@ export interface Plugin {
   score?(state: CycleState, pod: Pod, node: NodeInfo): number;
   /** Rescales this plugin's raw scores (parallel to PreScore's nodes) into 0..maxNodeScore in place. */
   normalizeScore?(state: CycleState, pod: Pod, scores: number[]): void;
-  /** Before binding, once the pod is assumed on `node` (e.g. pick volumes). */
+  /**
+   * Right after the pod is assumed on the node, still inside the cycle: claim
+   * plugin-side resources. A Status undoes the placement (Unreserve runs for all).
+   */
+  reserve?(state: CycleState, pod: Pod, nodeName: string): Status | undefined;
+  /** Undoes Reserve when the reservation, PreBind or binding fails. Must be idempotent. */
+  unreserve?(state: CycleState, pod: Pod, nodeName: string): void;
+  /** Before binding, once the pod is assumed on `node` (e.g. pick volumes). Throws to fail the binding. */
   preBind?(state: CycleState, pod: Pod, nodeName: string): Promise<void>;
+  /**
+   * Binds the pod itself and resolves true, or resolves false to leave it to the
+   * next binder; the default binder (POST pods/binding) comes last.
+   */
+  bind?(state: CycleState, pod: Pod, nodeName: string): Promise<boolean>;
   /** Cluster events after which a pod this plugin rejected may fit. */
   readonly events?: readonly ClusterEvent[];
 }
