@@ -82,6 +82,9 @@ export async function startServer(opts: {
   const args = [
     'server',
     '--no-agent',
+    // The API machinery on its own: objects stay exactly as the tests write them.
+    '--disable-scheduler',
+    '--disable-controllers',
     '--data-dir',
     dir,
     '--https-listen',

@@ -11,6 +11,9 @@ export interface ServerOptions {
   tokenFile?: string;
   agent: boolean;
   tlsSan?: string[];
+  /** Run the scheduler and the controller manager in this process (k3s's --disable-* flags turn them off). */
+  disableScheduler?: boolean;
+  disableControllers?: boolean;
   /** Set by callers that run the garbage collector with the server (not a flag). */
   garbageCollection?: boolean;
   /** Set by callers that serve pods/log, pods/exec... (the agent); not a flag. */
@@ -29,6 +32,8 @@ export function registerServer(program: Command): void {
     .option('--token-file <path>', 'static bearer tokens: token,user,uid,"group1,group2" per line')
     .option('--tls-san <name...>', 'extra names or IPs for the serving certificate')
     .option('--no-agent', 'run the control plane only (no node agent on this machine)')
+    .option('--disable-scheduler', 'do not run the scheduler in this server')
+    .option('--disable-controllers', 'do not run the controller manager in this server')
     .action(async (opts: ServerOptions, cmd: Command) => {
       await runServer(opts, cmd.optsWithGlobals().logLevel);
     });
@@ -59,7 +64,8 @@ export async function runServer(opts: ServerOptions, logLevel = 'info'): Promise
     port: Number(portText),
     log,
     tokens: opts.tokenFile ? await TokenFile.load(opts.tokenFile) : undefined,
-    garbageCollection: opts.garbageCollection,
+    // The in-process garbage collector takes foreground and orphan deletions.
+    garbageCollection: opts.garbageCollection ?? !opts.disableControllers,
     subresources: opts.subresources,
   });
   await server.start();
@@ -76,12 +82,24 @@ export async function runServer(opts: ServerOptions, logLevel = 'info'): Promise
     { kubeconfig: opts.writeKubeconfig ?? kubeconfigPath, url: server.url, datastore: opts.datastore },
     'control plane ready',
   );
+  const loops =
+    opts.disableScheduler && opts.disableControllers
+      ? undefined
+      : await import('../daemons/control-loops.ts').then((m) =>
+          m.startControlLoops({
+            kubeconfig: kubeconfigPath,
+            log,
+            scheduler: !opts.disableScheduler,
+            controllers: !opts.disableControllers,
+          }),
+        );
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
   log.info('shutting down');
+  await loops?.stop();
   await server.stop();
   await store.close();
 }
