@@ -61,6 +61,8 @@ interface Result {
   cycleP50: number;
   cycleP99: number;
   e2eP99: number;
+  /** Most replicas of one ReplicaSet on one node (ideal: ceil(100 / nodes)). */
+  maxPerNode: number;
 }
 
 function pct(sorted: number[], p: number): number {
@@ -71,6 +73,7 @@ async function measure(client: Client, recordScheduledEvents = true): Promise<Re
   const informers = new InformerFactory(client, { log: silentLogger() });
   const cycles: number[] = [];
   const e2e: number[] = [];
+  const perNode = new Map<string, number>();
   let allBound!: () => void;
   const done = new Promise<void>((r) => (allBound = r));
   const scheduler = new Scheduler({
@@ -78,7 +81,9 @@ async function measure(client: Client, recordScheduledEvents = true): Promise<Re
     informers,
     log: silentLogger(),
     recordScheduledEvents,
-    onBound(_pod, _node, latencyMs, cycleMs) {
+    onBound(pod, node, latencyMs, cycleMs) {
+      const k = `${pod.metadata.labels?.app}/${node}`;
+      perNode.set(k, (perNode.get(k) ?? 0) + 1);
       cycles.push(cycleMs);
       e2e.push(latencyMs);
       if (cycles.length === podCount) allBound();
@@ -101,6 +106,7 @@ async function measure(client: Client, recordScheduledEvents = true): Promise<Re
     cycleP50: pct(cycles, 50),
     cycleP99: pct(cycles, 99),
     e2eP99: pct(e2e, 99),
+    maxPerNode: Math.max(...perNode.values()),
   };
 }
 
@@ -153,7 +159,8 @@ function print(label: string, r: Result): void {
   console.log(
     `${label.padEnd(34)} ${r.podsPerSec.toFixed(0).padStart(6)} pods/s   ` +
       `cycle p50 ${r.cycleP50.toFixed(2)} ms, p99 ${r.cycleP99.toFixed(2)} ms   ` +
-      `queued→bound p99 ${(r.e2eP99 / 1000).toFixed(2)} s   (${(r.totalMs / 1000).toFixed(2)} s total)`,
+      `queued→bound p99 ${(r.e2eP99 / 1000).toFixed(2)} s   (${(r.totalMs / 1000).toFixed(2)} s total; ` +
+      `at most ${r.maxPerNode} replicas of a ReplicaSet per node)`,
   );
 }
 

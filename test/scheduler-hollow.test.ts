@@ -237,3 +237,45 @@ test('a PriorityClass pod preempts a lower-priority pod and is bound to the nomi
   const evs = await client.list<Event>(resources.events, { namespace: ns });
   assert.ok(evs.items.some((e) => e.involvedObject.name === 'filler' && e.reason === 'Preempted'));
 });
+
+// Last: it adds nodes the earlier tests' "0/3 nodes" messages do not expect.
+test('`drover agent --hollow` registers nodes from the command line and exits cleanly on SIGTERM', async () => {
+  const { spawn } = await import('node:child_process');
+  const path = await import('node:path');
+  const bin = path.join(import.meta.dirname, '..', 'bin', 'drover');
+  const child = spawn(
+    bin,
+    [
+      'agent',
+      '--hollow',
+      '--count',
+      '2',
+      '--name-prefix',
+      'drv-sched-cli-',
+      '--server-kubeconfig',
+      server.kubeconfig,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (b: Buffer) => {
+    stderr += b.toString();
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  try {
+    await until(async () => {
+      const nodes = await client.list<Node>(resources.nodes);
+      const ready = nodes.items.filter(
+        (n) =>
+          n.metadata.name?.startsWith('drv-sched-cli-') &&
+          n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      );
+      return ready.length === 2 ? true : undefined;
+    }, `CLI hollow nodes Ready (${stderr})`);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  assert.equal(await exited, 0, stderr);
+});
