@@ -1,9 +1,11 @@
-// Probes against real containers: readiness (httpGet) holds the pod NotReady
-// until the app answers; a failing liveness probe (exec) restarts the
-// container; tcpSocket readiness; a startup probe holds liveness back.
+// Probes and lifecycle against real containers: readiness (httpGet) holds
+// the pod NotReady until the app answers; a failing liveness probe (exec)
+// restarts the container; tcpSocket readiness; a startup probe holds
+// liveness back; postStart and preStop hooks run; runAsNonRoot is enforced.
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { AgentCluster, statuses } from './agent-harness.ts';
+import { AgentCluster, statuses, until } from './agent-harness.ts';
 
 const c = new AgentCluster();
 before(() => c.start());
@@ -98,6 +100,58 @@ test('a startup probe holds readiness and liveness back until it passes', async 
   assert.equal(ready(first), 'False');
   const pod = await c.waitPod('slow', 'Ready', (p) => ready(p) === 'True');
   assert.equal(statuses(pod)[0]?.restartCount, 0);
+});
+
+test('postStart runs after the start; preStop runs before SIGTERM on delete', async () => {
+  const out = `${c.dir}/hooks`;
+  await c.apply('hooks', {
+    terminationGracePeriodSeconds: 10,
+    volumes: [{ name: 'out', hostPath: { path: out, type: 'DirectoryOrCreate' } }],
+    containers: [
+      {
+        name: 'app',
+        image: 'busybox',
+        command: ['sh', '-c', "trap 'echo term >> /out/log; exit 0' TERM; while true; do sleep 0.1; done"],
+        volumeMounts: [{ name: 'out', mountPath: '/out' }],
+        lifecycle: {
+          postStart: { exec: { command: ['sh', '-c', 'echo post-start >> /out/log'] } },
+          preStop: { exec: { command: ['sh', '-c', 'echo pre-stop >> /out/log'] } },
+        },
+      },
+    ],
+  });
+  await c.waitPod('hooks', 'Running', (p) => p.status?.phase === 'Running');
+  await until(
+    'postStart ran',
+    async () => existsSync(`${out}/log`) && /post-start/.test(readFileSync(`${out}/log`, 'utf8')),
+  );
+  await c.kubectl(['delete', 'pod', 'hooks', '--timeout=60s']);
+  assert.deepEqual(readFileSync(`${out}/log`, 'utf8').trim().split('\n'), ['post-start', 'pre-stop', 'term']);
+});
+
+test('runAsNonRoot with an image that runs as root: CreateContainerConfigError', async () => {
+  await c.apply('nonroot', {
+    securityContext: { runAsNonRoot: true },
+    containers: [{ name: 'app', image: 'busybox', command: ['sleep', '3600'] }],
+  });
+  const pod = await c.waitPod(
+    'nonroot',
+    'config error',
+    (p) => statuses(p)[0]?.state.waiting?.reason === 'CreateContainerConfigError',
+  );
+  assert.match(statuses(pod)[0]?.state.waiting?.message ?? '', /runAsNonRoot and image will run as root/);
+  await c.apply('nonroot-ok', {
+    restartPolicy: 'Never',
+    securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 2000 },
+    containers: [
+      {
+        name: 'app',
+        image: 'busybox',
+        command: ['sh', '-c', 'test "$(id -u)" = 1000 && id -G | grep -qw 2000'],
+      },
+    ],
+  });
+  await c.expectSucceeded('nonroot-ok');
 });
 
 test('cleanup', async () => {

@@ -68,6 +68,20 @@ test('init containers run in order before the app; an emptyDir is shared by two 
   assert.match(await c.kubectl(['get', 'pod', 'init']), /init\s+2\/2\s+Running/);
 });
 
+test('an agent restart keeps running pods untouched and re-adopts them', async () => {
+  const before = (await c.getPod('init'))!;
+  const ids = (await c.containersOf(before.metadata.uid ?? '')).map((x) => x.Id).sort();
+  await c.agent?.stop();
+  c.agent = c.newAgent();
+  await c.agent.start();
+  // A sync of the re-adopted pod changes nothing: same containers, no restart, still Ready.
+  await new Promise((r) => setTimeout(r, 2500));
+  const after = (await c.getPod('init'))!;
+  assert.deepEqual((await c.containersOf(after.metadata.uid ?? '')).map((x) => x.Id).sort(), ids);
+  assert.deepEqual(statuses(after).map((s) => [s.restartCount, s.ready]), [[0, true], [0, true]]);
+  assert.equal(after.status?.podIP, before.status?.podIP);
+});
+
 test('a Secret reaches env and a tmpfs volume with its modes', async () => {
   await c.kubectl([
     'create',

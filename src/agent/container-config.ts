@@ -115,6 +115,14 @@ export function containerConfig(i: ContainerConfigInput): ContainerCreateRequest
       CapAdd: sc.capabilities?.add ?? null,
       CapDrop: sc.capabilities?.drop ?? null,
       SecurityOpt: sc.allowPrivilegeEscalation === false ? ['no-new-privileges'] : null,
+      GroupAdd: podGroups(pod),
     },
   };
+}
+
+/** fsGroup and supplementalGroups become the processes' supplementary groups. */
+function podGroups(pod: Pod): string[] {
+  const psc = (pod.spec?.securityContext ?? {}) as { fsGroup?: number; supplementalGroups?: number[] };
+  const groups = [...(psc.fsGroup !== undefined ? [psc.fsGroup] : []), ...(psc.supplementalGroups ?? [])];
+  return groups.map(String);
 }

@@ -15,6 +15,7 @@ import { ConflictError, describeError, NotFoundError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { containerConfig, type DnsSettings } from './container-config.ts';
 import { ConfigError, type ConfigSource, containerEnv } from './env.ts';
+import { type Handler, runHandler } from './handler.ts';
 import { labelAttempt, labelContainerName, labelPodUid } from './naming.ts';
 import type { PodNetwork, PodSandbox } from './network.ts';
 import { type Actual, type Attempt, type Backoff, planPod } from './plan.ts';
@@ -46,6 +47,12 @@ export interface SyncResult {
 }
 
 const zeroTime = '0001-01-01T00:00:00Z';
+const postStartTimeoutMs = 30_000;
+
+interface Lifecycle {
+  postStart?: Handler;
+  preStop?: Handler;
+}
 
 export class PodWorker {
   readonly #o: PodWorkerOptions;
@@ -194,14 +201,14 @@ export class PodWorker {
       wake(Math.min(this.#o.backoff.baseMs * 2 ** (prev?.count ?? 0), this.#o.backoff.maxMs));
     };
     const image = c.image ?? '';
-    const present = await this.#o.engine.inspectImage(image).then(
-      () => true,
+    const info = await this.#o.engine.inspectImage(image).then(
+      (i) => i,
       (err: unknown) => {
-        if (err instanceof NotFoundError) return false;
+        if (err instanceof NotFoundError) return undefined;
         throw err;
       },
     );
-    if (!present) {
+    if (!info) {
       const never = c.imagePullPolicy === 'Never';
       if (never)
         fail('ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`);
@@ -215,6 +222,7 @@ export class PodWorker {
     let env: string[];
     let mounts: ReturnType<PodWorkerOptions['volumes']['mountsFor']>;
     try {
+      checkNonRoot(pod, c, info.Config?.User ?? '');
       env = await containerEnv(c, {
         pod,
         podIP: sandbox.podIP ?? this.#o.hostIP(),
@@ -250,14 +258,33 @@ export class PodWorker {
     // A failed start leaves the container "created" with its error: plan.ts
     // sees an exited attempt and backs off, as for a crash (upstream shows
     // RunContainerError then CrashLoopBackOff).
-    await this.#o.engine
-      .startContainer(id)
-      .catch((err: unknown) =>
+    const started = await this.#o.engine.startContainer(id).then(
+      () => true,
+      (err: unknown) => {
         this.#o.log.debug(
           { pod: pod.metadata.name, container: c.name, err: describeError(err) },
           'container start failed',
-        ),
-      );
+        );
+        return false;
+      },
+    );
+    const postStart = (c.lifecycle as Lifecycle | undefined)?.postStart;
+    if (started && postStart) {
+      const target = {
+        engine: this.#o.engine,
+        containerId: id,
+        podIP: sandbox.podIP ?? this.#o.hostIP(),
+        ports: c.ports,
+      };
+      // Upstream: a failed postStart hook kills the container (FailedPostStartHook); its restart follows the policy.
+      if (!(await runHandler(postStart, target, postStartTimeoutMs))) {
+        this.#o.log.info(
+          { pod: pod.metadata.name, container: c.name },
+          'postStart hook failed; killing container',
+        );
+        await this.#o.engine.stopContainer(id, { timeout: 0 }).catch(() => undefined);
+      }
+    }
   }
 
   async #imageIDs(pod: Pod): Promise<Map<string, string>> {
@@ -295,7 +322,7 @@ export class PodWorker {
     const grace = Number(
       pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30,
     );
-    await this.cleanup(uid, grace);
+    await this.cleanup(uid, grace, pod);
     const { name = '', namespace } = pod.metadata;
     try {
       await this.#o.client.delete(resources.pods, name, {
@@ -310,27 +337,65 @@ export class PodWorker {
   }
 
   /** Stops and removes every container of the pod uid and tears its hooks down. Idempotent. */
-  async cleanup(uid: string, graceSeconds: number): Promise<void> {
+  async cleanup(uid: string, graceSeconds: number, pod?: Pod): Promise<void> {
     this.#o.probes?.forget(uid);
     const list = await this.#o.engine.listContainers({
       all: true,
       filters: { label: [`${labelPodUid}=${uid}`] },
     });
+    const deadline = this.#o.now() + graceSeconds * 1000;
     await Promise.all(
       list
         .filter((c) => c.State === 'running' || c.State === 'paused')
-        .map((c) =>
-          this.#o.engine
-            .stopContainer(c.Id, { timeout: Math.max(0, Math.ceil(graceSeconds)) })
+        .map(async (c) => {
+          // preStop runs first and counts against the grace period, as upstream.
+          const spec = pod?.spec?.containers.find((x) => x.name === c.Labels[labelContainerName]);
+          const preStop = (spec?.lifecycle as Lifecycle | undefined)?.preStop;
+          if (preStop && graceSeconds > 0) {
+            const target = {
+              engine: this.#o.engine,
+              containerId: c.Id,
+              podIP: pod?.status?.podIP ?? '',
+              ports: spec?.ports,
+            };
+            await runHandler(preStop, target, graceSeconds * 1000);
+          }
+          const left = Math.max(0, Math.ceil((deadline - this.#o.now()) / 1000));
+          await this.#o.engine
+            .stopContainer(c.Id, { timeout: left })
             .catch((err: unknown) =>
               this.#o.log.warn({ container: c.Id, err: describeError(err) }, 'stopping container'),
-            ),
-        ),
+            );
+        }),
     );
     for (const c of list) await this.#o.engine.removeContainer(c.Id, { force: true }).catch(() => undefined);
     await this.#o.network.teardown(uid);
     await this.#o.volumes.teardown(uid);
     this.#errors.delete(uid);
     this.#o.log.debug({ uid }, 'pod cleaned up');
+  }
+}
+
+/** runAsNonRoot: refuse to start what would run as uid 0 (or as a user name that cannot be checked). */
+function checkNonRoot(pod: Pod, c: Container, imageUser: string): void {
+  type Sc = { runAsNonRoot?: boolean; runAsUser?: number };
+  const sc: Sc = {
+    ...(pod.spec?.securityContext as Sc | undefined),
+    ...(c.securityContext as Sc | undefined),
+  };
+  if (!sc.runAsNonRoot) return;
+  const ref = `pod: "${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})", container: ${c.name}`;
+  if (sc.runAsUser !== undefined) {
+    if (sc.runAsUser === 0) throw new ConfigError(`container's runAsUser breaks non-root policy (${ref})`);
+    return;
+  }
+  const user = imageUser.split(':')[0] ?? '';
+  if (user === '' || user === '0' || user === 'root') {
+    throw new ConfigError(`container has runAsNonRoot and image will run as root (${ref})`);
+  }
+  if (!/^\d+$/.test(user)) {
+    throw new ConfigError(
+      `container has runAsNonRoot and image has non-numeric user (${user}), cannot verify user is non-root (${ref})`,
+    );
   }
 }

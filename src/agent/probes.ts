@@ -13,23 +13,12 @@
  * setup = `sync(pod, running containers)` (starts workers for new container
  * ids, stops those of containers that no longer run); teardown = `forget(uid)`.
  */
-import { connect } from 'node:net';
 import type { Pod } from '../client/index.ts';
 import type { EngineApi } from '../engine/types.ts';
 import { describeError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
+import { type Handler, runHandler } from './handler.ts';
 
-interface Handler {
-  exec?: { command?: string[] };
-  httpGet?: {
-    path?: string;
-    port: number | string;
-    host?: string;
-    scheme?: string;
-    httpHeaders?: { name: string; value: string }[];
-  };
-  tcpSocket?: { port: number | string; host?: string };
-}
 export interface Probe extends Handler {
   initialDelaySeconds?: number;
   periodSeconds?: number;
@@ -188,64 +177,16 @@ export class ProbeManager {
     schedule((p.initialDelaySeconds ?? 0) * 1000);
   }
 
-  async #probe(
+  #probe(
     containerId: string,
     p: Probe,
     ctx: { podIP: string; container: ProbedContainer },
     timeoutMs: number,
   ): Promise<boolean> {
-    const port = (v: number | string) =>
-      typeof v === 'number'
-        ? v
-        : (ctx.container.ports?.find((x) => x.name === v)?.containerPort ?? Number(v));
-    if (p.exec?.command) return this.#exec(containerId, p.exec.command, timeoutMs);
-    if (p.httpGet) {
-      const g = p.httpGet;
-      const scheme = (g.scheme ?? 'HTTP').toLowerCase();
-      const url = `${scheme}://${g.host ?? ctx.podIP}:${port(g.port)}${g.path ?? '/'}`;
-      const headers = Object.fromEntries((g.httpHeaders ?? []).map((h) => [h.name, h.value]));
-      const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
-      await res.body?.cancel();
-      return res.status >= 200 && res.status < 400;
-    }
-    if (p.tcpSocket) return tcpOpen(p.tcpSocket.host ?? ctx.podIP, port(p.tcpSocket.port), timeoutMs);
-    return true;
+    return runHandler(
+      p,
+      { engine: this.#o.engine, containerId, podIP: ctx.podIP, ports: ctx.container.ports },
+      timeoutMs,
+    );
   }
-
-  async #exec(containerId: string, cmd: string[], timeoutMs: number): Promise<boolean> {
-    const { Id } = await this.#o.engine.createExec(containerId, {
-      Cmd: cmd,
-      AttachStdout: true,
-      AttachStderr: true,
-    });
-    const session = await this.#o.engine.startExec(Id, {});
-    const drain = (async () => {
-      for await (const _ of session.output);
-    })().catch(() => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<number>((resolve) => {
-      timer = setTimeout(() => resolve(-1), timeoutMs);
-    });
-    try {
-      const code = await Promise.race([session.exitCode ?? Promise.resolve(0), timedOut]);
-      return code === 0;
-    } finally {
-      clearTimeout(timer);
-      session.close();
-      void drain;
-    }
-  }
-}
-
-function tcpOpen(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host, port });
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(timeoutMs, () => done(false));
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
 }
