@@ -11,7 +11,7 @@ import {
   resources,
 } from '../src/client/index.ts';
 import { type ControllerManager, startControllerManager } from '../src/controllers/manager.ts';
-import { NotFoundError } from '../src/lib/errors.ts';
+import { ConflictError, NotFoundError } from '../src/lib/errors.ts';
 import { silentLogger } from '../src/lib/logger.ts';
 import { startServer, type TestServer } from './apiserver-harness.ts';
 
@@ -189,12 +189,23 @@ test('foreground deletion: dependents first, then the owner', async () => {
   await kubectl('-n', ns, 'create', 'deployment', 'fg', '--image=busybox', '--replicas=2');
   await until(() => livePods().length === 2, 'fg pods');
   // The server does not turn propagationPolicy=Foreground into the finalizer yet: set it as a client may.
-  await client.patch(
-    resources.deployments,
-    'fg',
-    'merge',
-    { metadata: { finalizers: ['foregroundDeletion'] } },
-    { namespace: ns },
+  // (A merge patch can meet a 409 while the controllers write: the server does not retry it, so the test does.)
+  await until(
+    () =>
+      client
+        .patch(
+          resources.deployments,
+          'fg',
+          'merge',
+          { metadata: { finalizers: ['foregroundDeletion'] } },
+          { namespace: ns },
+        )
+        .then(() => true)
+        .catch((err: unknown) => {
+          if (err instanceof ConflictError) return false;
+          throw err;
+        }),
+    'finalizer patched',
   );
   await client.delete(resources.deployments, 'fg', { namespace: ns });
   await until(async () => {

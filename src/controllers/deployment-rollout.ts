@@ -24,6 +24,15 @@ export interface RolloutOps {
   scale(rs: ReplicaSet, replicas: number): Promise<ReplicaSet>;
 }
 
+/**
+ * Available replicas a ReplicaSet can be counted on for: never more than its
+ * spec. Right after a scale-down its status still counts the pods about to be
+ * deleted; trusting that would let the next step scale down too far.
+ */
+function dependableAvailable(rs: ReplicaSet): number {
+  return Math.min(statusNum(rs, 'availableReplicas'), replicasOf(rs));
+}
+
 /** Replicas the new ReplicaSet may have now (upstream's NewRSNewReplicas). */
 export function newRSNewReplicas(d: Deployment, allRSs: readonly ReplicaSet[], newRS: ReplicaSet): number {
   if (!isRollingUpdate(d)) return replicasOf(d);
@@ -65,7 +74,7 @@ export async function reconcileOldReplicaSets(
   if (sumSpec(oldRSs) === 0) return false;
   const d = ops.d;
   const minAvailable = replicasOf(d) - maxUnavailable(d);
-  const newUnavailable = replicasOf(newRS) - statusNum(newRS, 'availableReplicas');
+  const newUnavailable = replicasOf(newRS) - dependableAvailable(newRS);
   const maxScaledDown = sumSpec(allRSs) - minAvailable - newUnavailable;
   if (maxScaledDown <= 0) return false;
   // Unhealthy replicas first: they do not count towards availability anyway.
@@ -74,14 +83,14 @@ export async function reconcileOldReplicaSets(
   for (let i = 0; i < olds.length; i++) {
     const rs = olds[i] as ReplicaSet;
     if (cleaned >= maxScaledDown) break;
-    const unhealthy = replicasOf(rs) - statusNum(rs, 'availableReplicas');
+    const unhealthy = replicasOf(rs) - dependableAvailable(rs);
     if (replicasOf(rs) === 0 || unhealthy <= 0) continue;
     const down = Math.min(maxScaledDown - cleaned, unhealthy);
     olds[i] = await ops.scale(rs, replicasOf(rs) - down);
     cleaned += down;
   }
   // Then healthy ones, as far as availability allows.
-  const available = sumStatus([...olds, newRS], 'availableReplicas');
+  const available = [...olds, newRS].reduce((n, rs) => n + dependableAvailable(rs), 0);
   let scaled = 0;
   if (available > minAvailable) {
     const total = available - minAvailable;

@@ -121,6 +121,26 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'a stale status right after a scale-down never lets availability drop below replicas - maxUnavailable',
+    objects: [
+      D(deploy('busybox:2', { replicas: 5 })),
+      // Just scaled 5 -> 4; its status still counts the pod being deleted.
+      R({
+        ...rs('busybox', 1, 4, { age: 100, desired: 5 }),
+        status: { replicas: 5, availableReplicas: 5, readyReplicas: 5 },
+      }),
+      R(rs('busybox:2', 2, 3, { available: 2, desired: 5 })),
+    ],
+    want: [
+      `update replicasets web-${podTemplateHash(tmpl('busybox'))}`,
+      'patch deployments web',
+      'update deployments/status web',
+      'update deployments/status web',
+    ],
+    // minAvailable 4: 2 new available + 2 old left, not 1.
+    check: (rss) => assert.equal(byImage(rss, 'busybox')?.spec?.replicas, 2),
+  },
+  {
     name: 'undo: the template of an old ReplicaSet re-uses it with the next revision',
     objects: [
       D(deploy('busybox')),
