@@ -23,6 +23,7 @@ export class Cache implements Snapshot {
   readonly #owners = new Map<string, Map<string, number>>();
   readonly #images = new Map<string, number>();
   #antiAffinityPods = 0;
+  readonly #nominated = new Map<string, { info: PodInfo; node: string }>();
   #nodeList: NodeInfo[] | undefined;
 
   get nodes(): readonly NodeInfo[] {
@@ -41,6 +42,22 @@ export class Cache implements Snapshot {
 
   nodesWithRequiredAntiAffinity(): readonly NodeInfo[] {
     return this.#antiAffinityPods ? this.nodes.filter((n) => n.podsWithRequiredAntiAffinity > 0) : [];
+  }
+
+  nominatedOn(nodeName: string): readonly PodInfo[] {
+    if (!this.#nominated.size) return [];
+    const out: PodInfo[] = [];
+    for (const n of this.#nominated.values()) if (n.node === nodeName) out.push(n.info);
+    return out;
+  }
+
+  /** Remembers that preemption made room for `pod` on `nodeName`; others must not take it. */
+  nominate(pod: Pod, nodeName: string): void {
+    this.#nominated.set(keyOf(pod), { info: podInfoOf(pod), node: nodeName });
+  }
+
+  unnominate(key: string): void {
+    this.#nominated.delete(key);
   }
 
   imageNodes(image: string): number {
@@ -89,6 +106,7 @@ export class Cache implements Snapshot {
 
   /** Counts `pod` on `nodeName` before the binding is confirmed. */
   assume(pod: Pod, nodeName: string): void {
+    this.#nominated.delete(keyOf(pod));
     this.#place(podInfoOf(pod), nodeName, true);
   }
 
@@ -113,6 +131,7 @@ export class Cache implements Snapshot {
   }
 
   removePod(key: string): void {
+    this.#nominated.delete(key);
     this.#unplace(key);
   }
 

@@ -1,5 +1,6 @@
 import type { Pod } from '../client/index.ts';
 import type { NodeInfo } from './node-info.ts';
+import { priorityOf } from './plugins/priority-sort.ts';
 import type { CycleState, Plugin, Snapshot, Status } from './types.ts';
 import { maxNodeScore } from './types.ts';
 
@@ -58,6 +59,22 @@ export class Framework {
     return undefined;
   }
 
+  /**
+   * Filters with the pods nominated to the node (by preemption) counted as if
+   * running there, when they are at least as important as `pod`: the room
+   * preemption made is kept for the preemptor.
+   */
+  filterWithNominated(state: CycleState, pod: Pod, node: NodeInfo, snap: Snapshot): Status | undefined {
+    const nominated = snap.nominatedOn(node.name);
+    if (nominated.length) {
+      const prio = priorityOf(pod);
+      const uid = pod.metadata.uid;
+      const extra = nominated.filter((pi) => pi.pod.metadata.uid !== uid && priorityOf(pi.pod) >= prio);
+      if (extra.length) return this.runFilters(state, pod, node.clone(undefined, extra));
+    }
+    return this.runFilters(state, pod, node);
+  }
+
   runPreFilters(state: CycleState, pod: Pod, snap: Snapshot): Status | undefined {
     for (const p of this.#preFilters) {
       const st = p.preFilter!(state, pod, snap);
@@ -81,11 +98,12 @@ export class Framework {
     // A nominated node (from preemption) is tried first.
     const nominated = (pod.status as { nominatedNodeName?: string } | undefined)?.nominatedNodeName;
     const nom = nominated ? snap.get(nominated) : undefined;
-    if (nom && !this.runFilters(state, pod, nom)) return { node: nom.name, state, evaluated: 1, feasible: 1 };
+    if (nom && !this.filterWithNominated(state, pod, nom, snap))
+      return { node: nom.name, state, evaluated: 1, feasible: 1 };
     let evaluated = 0;
     for (; evaluated < all.length && feasible.length < want; evaluated++) {
       const ni = all[(this.#nextStart + evaluated) % all.length]!;
-      const st = this.runFilters(state, pod, ni);
+      const st = this.filterWithNominated(state, pod, ni, snap);
       if (!st) feasible.push(ni);
       else {
         diagnosis.nodes.set(ni.name, st);

@@ -89,6 +89,15 @@ export class NodeInfo {
     for (const img of images ?? []) for (const n of img.names ?? []) this.images.set(n, img.sizeBytes ?? 0);
   }
 
+  /** A copy for what-if checks (preemption, nominated pods): without `removed`, plus `extra`. */
+  clone(removed?: ReadonlySet<string>, extra: readonly PodInfo[] = []): NodeInfo {
+    const copy = new NodeInfo(this.name);
+    if (this.node) copy.setNode(this.node);
+    for (const pi of this.pods.values()) if (!removed?.has(pi.key)) copy.addPod(pi);
+    for (const pi of extra) copy.addPod(pi);
+    return copy;
+  }
+
   addPod(pi: PodInfo): void {
     this.#account(pi, 1);
     this.pods.set(pi.key, pi);

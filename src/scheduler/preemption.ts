@@ -1,6 +1,6 @@
 import type { Pod } from '../client/index.ts';
 import type { Diagnosis, Framework } from './framework.ts';
-import { NodeInfo, type PodInfo } from './node-info.ts';
+import type { PodInfo } from './node-info.ts';
 import { priorityOf } from './plugins/priority-sort.ts';
 import type { CycleState, Snapshot } from './types.ts';
 import { specOf } from './types.ts';
@@ -17,13 +17,6 @@ export interface Preemption {
 export type PreemptionResult =
   | { preemption: Preemption; message?: undefined }
   | { preemption?: undefined; message: string };
-
-function copyWithout(ni: NodeInfo, removed: Set<string>): NodeInfo {
-  const copy = new NodeInfo(ni.name);
-  if (ni.node) copy.setNode(ni.node);
-  for (const pi of ni.pods.values()) if (!removed.has(pi.key)) copy.addPod(pi);
-  return copy;
-}
 
 /**
  * Basic preemption (upstream's DefaultPreemption, without PDBs or
@@ -53,10 +46,7 @@ export function findPreemption(opts: {
       continue;
     }
     const lower = [...ni.pods.values()].filter((pi) => priorityOf(pi.pod) < prio);
-    if (
-      !lower.length ||
-      framework.runFilters(state, pod, copyWithout(ni, new Set(lower.map((p) => p.key))))
-    ) {
+    if (!lower.length || framework.runFilters(state, pod, ni.clone(new Set(lower.map((p) => p.key))))) {
       bump(noVictims);
       continue;
     }
@@ -66,7 +56,7 @@ export function findPreemption(opts: {
     const victims: PodInfo[] = [];
     for (const pi of lower) {
       removed.delete(pi.key);
-      if (framework.runFilters(state, pod, copyWithout(ni, removed))) {
+      if (framework.runFilters(state, pod, ni.clone(removed))) {
         removed.add(pi.key);
         victims.push(pi);
       }

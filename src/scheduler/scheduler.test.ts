@@ -146,8 +146,13 @@ test('preemption removes the lower-priority pod and nominates the node', async (
     await until(() => t.s.queue.length.backoff === 1, 'preemptor backing off');
     const high = t.client.peek<Pod>(resources.pods, 'default/high');
     assert.equal((high?.status as { nominatedNodeName?: string } | undefined)?.nominatedNodeName, 'n1');
+    // A lower-priority pod arriving now must not take the room made for the preemptor.
+    await t.client.create(resources.pods, pod('sneaky', { cpu: '800m', priority: 0 }));
+    await until(() => t.events().some((e) => e.involvedObject.name === 'sneaky'), 'sneaky rejected');
+    assert.equal(t.nodeOf('sneaky'), undefined);
     await t.clock.advance(1000);
     await until(() => t.nodeOf('high') === 'n1', 'high bound after preemption');
+    assert.equal(t.nodeOf('sneaky'), undefined);
     assert.ok(t.events().some((e) => e.reason === 'Preempted' && e.involvedObject.name === 'low'));
   } finally {
     await t.stop();

@@ -271,6 +271,7 @@ export class Scheduler {
     let nominated: string | undefined;
     if (pre?.preemption) {
       nominated = pre.preemption.node;
+      this.cache.nominate(pod, nominated);
       for (const v of pre.preemption.victims) {
         this.#event(v, 'Normal', 'Preempted', `Preempted by pod ${pod.metadata.uid} on node ${nominated}`);
         void this.#o.client

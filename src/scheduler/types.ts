@@ -1,5 +1,5 @@
 import type { Container, Pod, PodSpec, Toleration } from '../client/index.ts';
-import type { NodeInfo } from './node-info.ts';
+import type { NodeInfo, PodInfo } from './node-info.ts';
 
 /** A LabelSelector object (matchLabels + matchExpressions). */
 export interface LabelSelector {
@@ -108,6 +108,8 @@ export interface Snapshot {
   nodesWithRequiredAntiAffinity(): readonly NodeInfo[];
   /** How many nodes report having `image` (normalised name). */
   imageNodes(image: string): number;
+  /** Pods nominated to this node by preemption and not yet bound there. */
+  nominatedOn(nodeName: string): readonly PodInfo[];
 }
 
 /** The kinds of cluster change that can make an unschedulable pod schedulable. */
