@@ -137,11 +137,11 @@ export class AgentCluster {
     return r.stdout;
   }
 
-  async apply(name: string, spec: Record<string, unknown>): Promise<void> {
+  async apply(name: string, spec: Record<string, unknown>, labels?: Record<string, string>): Promise<void> {
     const pod = {
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name, namespace: 'default' },
+      metadata: { name, namespace: 'default', labels },
       spec: { nodeName: this.nodeName, terminationGracePeriodSeconds: 2, ...spec },
     };
     await this.kubectl(['apply', '-f', '-'], JSON.stringify(pod));

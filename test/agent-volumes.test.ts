@@ -78,7 +78,13 @@ test('an agent restart keeps running pods untouched and re-adopts them', async (
   await new Promise((r) => setTimeout(r, 2500));
   const after = (await c.getPod('init'))!;
   assert.deepEqual((await c.containersOf(after.metadata.uid ?? '')).map((x) => x.Id).sort(), ids);
-  assert.deepEqual(statuses(after).map((s) => [s.restartCount, s.ready]), [[0, true], [0, true]]);
+  assert.deepEqual(
+    statuses(after).map((s) => [s.restartCount, s.ready]),
+    [
+      [0, true],
+      [0, true],
+    ],
+  );
   assert.equal(after.status?.podIP, before.status?.podIP);
 });
 
@@ -114,6 +120,67 @@ test('a Secret reaches env and a tmpfs volume with its modes', async () => {
     ],
   });
   await c.expectSucceeded('secret');
+});
+
+test('downwardAPI and projected volumes', async () => {
+  await c.kubectl(['create', 'configmap', 'proj', '--from-literal=color=blue']);
+  await c.apply(
+    'downward',
+    {
+      restartPolicy: 'Never',
+      volumes: [
+        {
+          name: 'info',
+          downwardAPI: {
+            items: [
+              { path: 'name', fieldRef: { fieldPath: 'metadata.name' } },
+              { path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } },
+              {
+                path: 'mem',
+                resourceFieldRef: { containerName: 'check', resource: 'limits.memory', divisor: '1Mi' },
+              },
+            ],
+          },
+        },
+        {
+          name: 'all',
+          projected: {
+            sources: [
+              { configMap: { name: 'proj', items: [{ key: 'color', path: 'cfg/color' }] } },
+              { secret: { name: 'creds' } },
+              { downwardAPI: { items: [{ path: 'ns', fieldRef: { fieldPath: 'metadata.namespace' } }] } },
+            ],
+          },
+        },
+      ],
+      containers: [
+        {
+          name: 'check',
+          image: 'busybox',
+          resources: { limits: { memory: '64Mi' } },
+          command: [
+            'sh',
+            '-xc',
+            [
+              'test "$(cat /info/name)" = downward',
+              'grep -qx \'tier="backend"\' /info/labels',
+              'test "$(cat /info/mem)" = 64',
+              'test "$(cat /all/cfg/color)" = blue',
+              'test "$(cat /all/password)" = s3cret',
+              'test "$(cat /all/ns)" = default',
+              'grep " /all " /proc/mounts | grep -q tmpfs',
+            ].join(' && '),
+          ],
+          volumeMounts: [
+            { name: 'info', mountPath: '/info' },
+            { name: 'all', mountPath: '/all' },
+          ],
+        },
+      ],
+    },
+    { tier: 'backend' },
+  );
+  await c.expectSucceeded('downward');
 });
 
 test('a ConfigMap update reaches the mounted file of a running pod', async () => {

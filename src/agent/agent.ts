@@ -106,7 +106,11 @@ export class Agent {
       log: o.log,
       ...o.network,
     });
-    this.#volumes = new PodVolumes({ root: join(o.dataDir, 'pods'), source: this.#configSource() });
+    this.#volumes = new PodVolumes({
+      root: join(o.dataDir, 'pods'),
+      source: this.#configSource(),
+      allocatable: () => this.#allocatable(),
+    });
     this.#probes = new ProbeManager({
       engine: o.engine,
       log: o.log,
@@ -122,10 +126,7 @@ export class Agent {
       source: this.#configSource(),
       dns: { clusterDNS: o.clusterDNS ?? '10.43.0.10', clusterDomain: o.clusterDomain ?? 'cluster.local' },
       hostIP: () => this.#facts.ip,
-      allocatable: () => ({
-        cpu: this.#node?.status?.allocatable?.cpu ?? '1',
-        memory: this.#node?.status?.allocatable?.memory ?? '1Gi',
-      }),
+      allocatable: () => this.#allocatable(),
       backoff: { ...defaultBackoff, ...o.backoff },
       now: () => this.#clock.now(),
       log: o.log,
@@ -253,6 +254,13 @@ export class Agent {
           this.#o.log.warn({ uid, err: describeError(err) }, 'cleaning up pod');
       });
     }
+  }
+
+  #allocatable(): { cpu: string; memory: string } {
+    return {
+      cpu: this.#node?.status?.allocatable?.cpu ?? '1',
+      memory: this.#node?.status?.allocatable?.memory ?? '1Gi',
+    };
   }
 
   #configSource(): ConfigSource {

@@ -139,9 +139,9 @@ export function fieldValue(path: string, ctx: EnvContext): string {
   }
 }
 
-function resourceValue(
+export function resourceValue(
   ref: { containerName?: string; resource: string; divisor?: string },
-  c: EnvContainer,
+  c: EnvContainer | undefined,
   ctx: EnvContext,
 ): string {
   const all = [
@@ -149,7 +149,7 @@ function resourceValue(
     ...(ctx.pod.spec?.initContainers ?? []),
   ] as EnvContainer[];
   const target = ref.containerName ? all.find((x) => x.name === ref.containerName) : c;
-  if (!target) throw new ConfigError(`resourceFieldRef: no container ${ref.containerName}`);
+  if (!target) throw new ConfigError(`resourceFieldRef: no container ${ref.containerName ?? 'named'}`);
   const [kind = '', res = ''] = ref.resource.split('.');
   const fallback = res === 'cpu' ? ctx.allocatable.cpu : res === 'memory' ? ctx.allocatable.memory : '0';
   const set = kind === 'limits' ? target.resources?.limits : target.resources?.requests;

@@ -1,8 +1,8 @@
 /**
  * The pod volumes hook: setup makes each volume's directory under
  * `<root>/<pod uid>/volumes/<name>` (emptyDir on disk or tmpfs for medium
- * Memory; configMap and secret as files, secrets on tmpfs; hostPath as the
- * host's path) and gives the engine bind mounts for a container's
+ * Memory; configMap, secret, downwardAPI and projected as files, secrets and
+ * projected volumes on tmpfs; hostPath as the host's path) and gives the engine bind mounts for a container's
  * volumeMounts; teardown unmounts and removes the pod's directory.
  * ConfigMap and Secret files are rewritten on every sync (atomic renames in
  * the bind-mounted directory), so updates reach running pods.
@@ -14,21 +14,40 @@ import { dirname, join, normalize } from 'node:path';
 import type { Pod } from '../client/index.ts';
 import type { MountSpec } from '../engine/types.ts';
 import { UnavailableError } from '../lib/errors.ts';
-import { ConfigError, type ConfigSource } from './env.ts';
+import { ConfigError, type ConfigSource, fieldValue, resourceValue } from './env.ts';
 
 type Items = { key: string; path: string; mode?: number }[];
+type FieldItem = {
+  path: string;
+  mode?: number;
+  fieldRef?: { fieldPath: string };
+  resourceFieldRef?: { containerName?: string; resource: string; divisor?: string };
+};
+interface ProjectedSource {
+  configMap?: { name?: string; items?: Items; optional?: boolean };
+  secret?: { name?: string; items?: Items; optional?: boolean };
+  downwardAPI?: { items?: FieldItem[] };
+  serviceAccountToken?: { path: string };
+}
 interface Volume {
   name: string;
   emptyDir?: { medium?: string; sizeLimit?: string };
   hostPath?: { path: string; type?: string };
   configMap?: { name?: string; items?: Items; defaultMode?: number; optional?: boolean };
   secret?: { secretName?: string; items?: Items; defaultMode?: number; optional?: boolean };
+  downwardAPI?: { items?: FieldItem[]; defaultMode?: number };
+  projected?: { sources?: ProjectedSource[]; defaultMode?: number };
 }
 interface VolumeMount {
   name: string;
   mountPath: string;
   readOnly?: boolean;
   subPath?: string;
+}
+interface FileSpec {
+  path: string;
+  value: string;
+  mode: number;
 }
 
 /** Volume name to host path. */
@@ -58,9 +77,16 @@ export class PodVolumes {
   readonly root: string;
   readonly #source: ConfigSource;
 
-  constructor(o: { root: string; source: ConfigSource }) {
+  readonly #allocatable: () => { cpu: string; memory: string };
+
+  constructor(o: {
+    root: string;
+    source: ConfigSource;
+    allocatable?: () => { cpu: string; memory: string };
+  }) {
     this.root = o.root;
     this.#source = o.source;
+    this.#allocatable = o.allocatable ?? (() => ({ cpu: '1', memory: '1Gi' }));
   }
 
   /** Pod uids with a directory here (for garbage collection). */
@@ -70,7 +96,6 @@ export class PodVolumes {
 
   async setup(pod: Pod): Promise<PodVolumePaths> {
     const uid = pod.metadata.uid ?? '';
-    const ns = pod.metadata.namespace ?? 'default';
     const out: PodVolumePaths = new Map();
     for (const v of (pod.spec?.volumes ?? []) as Volume[]) {
       const dir = join(this.root, uid, 'volumes', v.name);
@@ -87,28 +112,66 @@ export class PodVolumes {
       } else if (v.emptyDir) {
         await this.#dir(dir, v.emptyDir.medium === 'Memory');
         out.set(v.name, { path: dir, readOnly: false });
-      } else if (v.configMap || v.secret) {
-        const cm = v.configMap;
-        const name = cm ? cm.name : v.secret?.secretName;
-        const kind = cm ? 'configmap' : 'secret';
-        const data = name
-          ? cm
-            ? await this.#source.configMap(ns, name)
-            : await this.#source.secret(ns, name)
-          : undefined;
-        const optional = (cm ?? v.secret)?.optional ?? false;
-        if (!data && !optional)
-          throw new ConfigError(
-            `MountVolume.SetUp failed for volume "${v.name}" : ${kind} "${name}" not found`,
-          );
-        await this.#dir(dir, !cm);
-        const src = cm ?? v.secret;
-        await writeFiles(dir, data ?? {}, src?.items, src?.defaultMode ?? 0o644);
+      } else if (v.configMap || v.secret || v.downwardAPI || v.projected) {
+        const mode = (v.configMap ?? v.secret ?? v.downwardAPI ?? v.projected)?.defaultMode ?? 0o644;
+        const sources: ProjectedSource[] = v.projected?.sources ?? [
+          v.configMap
+            ? { configMap: v.configMap }
+            : v.secret
+              ? { secret: { ...v.secret, name: v.secret.secretName } }
+              : { downwardAPI: v.downwardAPI },
+        ];
+        const files: FileSpec[] = [];
+        for (const src of sources) files.push(...(await this.#filesOf(pod, v.name, src, mode)));
+        // Secrets (and projected volumes, which usually hold tokens) never touch the disk.
+        await this.#dir(dir, !v.configMap && !v.downwardAPI);
+        await writeFiles(dir, files);
         out.set(v.name, { path: dir, readOnly: true });
       }
-      // projected, downwardAPI, persistentVolumeClaim: not yet (see README).
+      // persistentVolumeClaim, and others: not yet (see README).
     }
     return out;
+  }
+
+  async #filesOf(pod: Pod, volume: string, src: ProjectedSource, mode: number): Promise<FileSpec[]> {
+    const ns = pod.metadata.namespace ?? 'default';
+    if (src.configMap || src.secret) {
+      const ref = src.configMap ?? src.secret;
+      const kind = src.configMap ? 'configmap' : 'secret';
+      const data = ref?.name
+        ? src.configMap
+          ? await this.#source.configMap(ns, ref.name)
+          : await this.#source.secret(ns, ref.name)
+        : undefined;
+      if (!data && !ref?.optional)
+        throw new ConfigError(
+          `MountVolume.SetUp failed for volume "${volume}" : ${kind} "${ref?.name}" not found`,
+        );
+      const d = data ?? {};
+      if (!ref?.items) return Object.entries(d).map(([k, v]) => ({ path: k, value: v, mode }));
+      const missing = ref.items.find((i) => !(i.key in d));
+      if (missing && data && !ref.optional)
+        throw new ConfigError(
+          `MountVolume.SetUp failed for volume "${volume}" : configmap references non-existent config key: ${missing.key}`,
+        );
+      return ref.items
+        .filter((i) => i.key in d)
+        .map((i) => ({ path: i.path, value: d[i.key] ?? '', mode: i.mode ?? mode }));
+    }
+    if (src.downwardAPI) {
+      const ctx = { pod, podIP: '', hostIP: '', allocatable: this.#allocatable(), source: this.#source };
+      return (src.downwardAPI.items ?? []).map((i) => ({
+        path: i.path,
+        mode: i.mode ?? mode,
+        value: i.fieldRef
+          ? downwardValue(i.fieldRef.fieldPath, ctx)
+          : i.resourceFieldRef
+            ? resourceValue(i.resourceFieldRef, undefined, ctx)
+            : '',
+      }));
+    }
+    // serviceAccountToken needs the TokenRequest API, which the server does not serve yet.
+    return [];
   }
 
   async #dir(dir: string, tmpfs: boolean): Promise<void> {
@@ -148,19 +211,27 @@ export class PodVolumes {
   }
 }
 
-async function writeFiles(dir: string, data: Record<string, string>, items: Items | undefined, mode: number) {
-  const files = items
-    ? items
-        .filter((i) => i.key in data)
-        .map((i) => ({ path: i.path, value: data[i.key] ?? '', mode: i.mode ?? mode }))
-    : Object.entries(data).map(([k, v]) => ({ path: k, value: v, mode }));
-  const wanted = new Set(files.map((f) => f.path.split('/')[0]));
+/** Whole label/annotation maps are written as `key="value"` lines, sorted, as upstream does. */
+function downwardValue(path: string, ctx: Parameters<typeof fieldValue>[1]): string {
+  if (path === 'metadata.labels' || path === 'metadata.annotations') {
+    const map = (path === 'metadata.labels' ? ctx.pod.metadata.labels : ctx.pod.metadata.annotations) ?? {};
+    return Object.keys(map)
+      .sort()
+      .map((k) => `${k}=${JSON.stringify(map[k])}`)
+      .join('\n');
+  }
+  return fieldValue(path, ctx);
+}
+
+/** Makes `dir` hold exactly `files` (atomic renames, so readers never see half a file). */
+async function writeFiles(dir: string, files: FileSpec[]): Promise<void> {
+  const wanted = new Set(files.map((f) => normalize(f.path).split('/')[0]));
   for (const f of files) {
     const path = join(dir, normalize(f.path));
     if (!path.startsWith(`${dir}/`)) continue;
     await mkdir(dirname(path), { recursive: true });
     const same = await stat(path).then(
-      (s) => s.isFile() && (s.mode & 0o777) === f.mode && readFileSync(path, 'utf8') === f.value,
+      (st) => st.isFile() && (st.mode & 0o777) === f.mode && readFileSync(path, 'utf8') === f.value,
       () => false,
     );
     if (same) continue;
