@@ -23,6 +23,7 @@ export class Cache implements Snapshot {
   readonly #owners = new Map<string, Map<string, number>>();
   readonly #images = new Map<string, number>();
   #antiAffinityPods = 0;
+  #affinityPods = 0;
   readonly #nominated = new Map<string, { info: PodInfo; node: string }>();
   #nodeList: NodeInfo[] | undefined;
 
@@ -58,6 +59,10 @@ export class Cache implements Snapshot {
 
   unnominate(key: string): void {
     this.#nominated.delete(key);
+  }
+
+  nodesWithAffinity(): readonly NodeInfo[] {
+    return this.#affinityPods ? this.nodes.filter((n) => n.podsWithAffinity > 0) : [];
   }
 
   imageNodes(image: string): number {
@@ -143,6 +148,7 @@ export class Cache implements Snapshot {
     }
     ni.addPod(info);
     if (info.hasRequiredAntiAffinity) this.#antiAffinityPods++;
+    if (info.hasAffinity) this.#affinityPods++;
     this.#pods.set(info.key, { info, nodeName, assumed });
     if (info.owner) {
       let m = this.#owners.get(info.owner);
@@ -159,6 +165,7 @@ export class Cache implements Snapshot {
     if (!st) return;
     this.#pods.delete(key);
     if (st.info.hasRequiredAntiAffinity) this.#antiAffinityPods--;
+    if (st.info.hasAffinity) this.#affinityPods--;
     const ni = this.#infos.get(st.nodeName);
     ni?.removePod(key);
     if (ni && !ni.node && !ni.pods.size) this.#infos.delete(st.nodeName);

@@ -25,6 +25,8 @@ export interface PodInfo {
   nonZero: { milliCPU: number; memory: number };
   ports: HostPort[];
   hasRequiredAntiAffinity: boolean;
+  /** Any pod affinity or anti-affinity term (scoring is symmetric over these). */
+  hasAffinity: boolean;
   /** uid of the controller ownerReference, '' when none. */
   owner: string;
 }
@@ -50,6 +52,7 @@ export function podInfoOf(pod: Pod): PodInfo {
     nonZero: nonZeroRequests(pod),
     ports,
     hasRequiredAntiAffinity: !!anti?.length,
+    hasAffinity: !!(spec.affinity?.podAffinity || spec.affinity?.podAntiAffinity),
     owner: pod.metadata.ownerReferences?.find((o) => o.controller)?.uid ?? '',
   };
 }
@@ -72,6 +75,7 @@ export class NodeInfo {
   readonly pods = new Map<string, PodInfo>();
   readonly usedPorts: HostPort[] = [];
   podsWithRequiredAntiAffinity = 0;
+  podsWithAffinity = 0;
 
   constructor(name: string) {
     this.name = name;
@@ -116,6 +120,7 @@ export class NodeInfo {
     this.nonZeroRequested.milliCPU += sign * pi.nonZero.milliCPU;
     this.nonZeroRequested.memory += sign * pi.nonZero.memory;
     if (pi.hasRequiredAntiAffinity) this.podsWithRequiredAntiAffinity += sign;
+    if (pi.hasAffinity) this.podsWithAffinity += sign;
     for (const p of pi.ports) {
       if (sign > 0) this.usedPorts.push(p);
       else {

@@ -106,6 +106,8 @@ export interface Snapshot {
   ownerCounts(uid: string): ReadonlyMap<string, number> | undefined;
   /** Nodes holding at least one pod with required pod anti-affinity. */
   nodesWithRequiredAntiAffinity(): readonly NodeInfo[];
+  /** Nodes holding at least one pod with any pod affinity or anti-affinity term. */
+  nodesWithAffinity(): readonly NodeInfo[];
   /** How many nodes report having `image` (normalised name). */
   imageNodes(image: string): number;
   /** Pods nominated to this node by preemption and not yet bound there. */

@@ -92,3 +92,26 @@ test('InterPodAffinity score: preferred affinity attracts, preferred anti-affini
   });
   assert.deepEqual(scores(interPodAffinity, p, cacheOf(nodes, [db])), { n1: 50, n2: 100, n3: 0 });
 });
+
+test("InterPodAffinity score: existing pods' preferences count too (symmetry)", () => {
+  const likesWeb = pod('cache', {
+    nodeName: 'n3',
+    spec: {
+      affinity: {
+        podAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [
+            { weight: 7, podAffinityTerm: term('web', host) },
+          ],
+        },
+      },
+    },
+  });
+  assert.deepEqual(
+    scores(interPodAffinity, pod('w', { labels: { app: 'web' } }), cacheOf(nodes, [likesWeb])),
+    {
+      n1: 0,
+      n2: 0,
+      n3: 100,
+    },
+  );
+});

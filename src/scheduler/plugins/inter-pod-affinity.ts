@@ -25,6 +25,19 @@ function terms(pod: Pod, kind: 'podAffinity' | 'podAntiAffinity'): CompiledTerm[
   return t.map((x) => compileTerm(x, pod));
 }
 
+/** Preferred terms with their weights: affinity positive, anti-affinity negative. */
+function preferredTerms(pod: Pod): CompiledTerm[] {
+  const a = specOf(pod).affinity;
+  return [
+    ...(a?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w) =>
+      compileTerm(w.podAffinityTerm, pod, w.weight),
+    ),
+    ...(a?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w) =>
+      compileTerm(w.podAffinityTerm, pod, -w.weight),
+    ),
+  ];
+}
+
 /** The topology values (per term) of nodes holding a pod the term matches. */
 function valuesWithMatches(
   list: CompiledTerm[],
@@ -63,7 +76,8 @@ function forbiddenBy(pod: Pod, snap: Snapshot): Set<string> {
  * matching pod in the node's domain (or none exist anywhere and it matches
  * them itself); its anti-affinity terms must find none. Score: preferred
  * affinity adds, preferred anti-affinity subtracts the term's weight for each
- * matching pod in the node's domain.
+ * matching pod in the node's domain, and symmetrically for existing pods whose
+ * preferred (or required affinity, weight 1) terms match the incoming pod.
  */
 export const interPodAffinity: Plugin = {
   name: 'InterPodAffinity',
@@ -103,28 +117,34 @@ export const interPodAffinity: Plugin = {
     return undefined;
   },
   preScore(state: CycleState, pod: Pod, _nodes: readonly NodeInfo[], snap: Snapshot): boolean {
-    const a = specOf(pod).affinity;
-    const weighted: CompiledTerm[] = [
-      ...(a?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w) =>
-        compileTerm(w.podAffinityTerm, pod, w.weight),
-      ),
-      ...(a?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w) =>
-        compileTerm(w.podAffinityTerm, pod, -w.weight),
-      ),
-    ];
-    if (!weighted.length) return false;
-    // topology pair → summed weight of the matching pods there
+    const weighted = preferredTerms(pod);
+    const others = snap.nodesWithAffinity();
+    if (!weighted.length && !others.length) return false;
+    // topology pair → summed weight; the incoming pod's preferences over existing pods…
     const pairs = new Map<string, number>();
-    for (const ni of snap.nodes) {
-      for (const pi of ni.pods.values()) {
-        for (const t of weighted) {
-          const v = ni.labels[t.topologyKey];
-          if (v === undefined || !termMatches(t, pi.pod)) continue;
-          const k = `${t.topologyKey}=${v}`;
-          pairs.set(k, (pairs.get(k) ?? 0) + t.weight);
+    const add = (key: string, value: string | undefined, w: number) => {
+      if (value === undefined) return;
+      const k = `${key}=${value}`;
+      pairs.set(k, (pairs.get(k) ?? 0) + w);
+    };
+    if (weighted.length) {
+      for (const ni of snap.nodes) {
+        for (const pi of ni.pods.values()) {
+          for (const t of weighted)
+            if (termMatches(t, pi.pod)) add(t.topologyKey, ni.labels[t.topologyKey], t.weight);
         }
       }
     }
+    // …and, symmetrically, existing pods' preferences (and required affinity, weight 1) over it.
+    for (const ni of others) {
+      for (const pi of ni.pods.values()) {
+        if (!pi.hasAffinity) continue;
+        const theirs = [...preferredTerms(pi.pod), ...terms(pi.pod, 'podAffinity')];
+        for (const t of theirs)
+          if (termMatches(t, pod)) add(t.topologyKey, ni.labels[t.topologyKey], t.weight);
+      }
+    }
+    if (!pairs.size) return false;
     state.set(scoreKey, pairs);
     return true;
   },
