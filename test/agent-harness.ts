@@ -6,17 +6,23 @@
  * failure (CNI DEL of leftover sandboxes, then rules, links and mounts by name).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, type AgentOptions } from '../src/agent/agent.ts';
+import { podLogHandler } from '../src/agent/logs.ts';
 import { labelPodUid } from '../src/agent/naming.ts';
 import { PodNetwork } from '../src/agent/network.ts';
+import { adminKubeconfig, writeKubeconfig } from '../src/apiserver/kubeconfig.ts';
+import { loadOrCreatePki } from '../src/apiserver/pki.ts';
+import { ApiServer } from '../src/apiserver/server.ts';
 import { HttpClient, loadKubeconfig, type Pod } from '../src/client/index.ts';
 import { Engine } from '../src/engine/engine.ts';
 import { silentLogger } from '../src/lib/logger.ts';
+import { MemoryStore } from '../src/storage/memory.ts';
 import { startServer, type TestServer } from './apiserver-harness.ts';
 
 const busybox = new URL('../.images/busybox.tar', import.meta.url).pathname;
@@ -42,13 +48,24 @@ export class AgentCluster {
   readonly netnsPrefix = `${this.tag}k-`;
   readonly network = `${this.tag}-pods`;
   readonly podCIDR = `10.${200 + (randomBytes(1)[0]! % 50)}.${randomBytes(1)[0]}.0/24`;
-  server!: TestServer;
+  server!: Pick<TestServer, 'kubeconfig' | 'kubectl' | 'stop'>;
   client!: HttpClient;
   engine!: Engine;
   agent: Agent | undefined;
 
+  readonly #inProcess: boolean;
+
+  /**
+   * With `inProcessServer`, the API server runs in this process over a memory
+   * store, with the agent's pods/log handler at its extension point (as the
+   * all-in-one server will wire it); otherwise `drover server` is a child.
+   */
+  constructor(opts: { inProcessServer?: boolean } = {}) {
+    this.#inProcess = opts.inProcessServer ?? false;
+  }
+
   async start(): Promise<void> {
-    this.server = await startServer({ datastore: 'sqlite' });
+    this.server = this.#inProcess ? await this.#startInProcess() : await startServer({ datastore: 'sqlite' });
     this.client = new HttpClient(await loadKubeconfig(this.server.kubeconfig));
     this.engine = new Engine({
       dataDir: join(this.dir, 'engine'),
@@ -60,6 +77,33 @@ export class AgentCluster {
     await this.engine.loadImages(createReadStream(busybox));
     this.agent = this.newAgent();
     await this.agent.start();
+  }
+
+  async #startInProcess(): Promise<Pick<TestServer, 'kubeconfig' | 'kubectl' | 'stop'>> {
+    const store = new MemoryStore();
+    const pki = await loadOrCreatePki(join(this.dir, 'tls'));
+    const logs = (r: Parameters<ReturnType<typeof podLogHandler>>[0], res: ServerResponse) =>
+      podLogHandler(this.engine)(r, res);
+    const api = new ApiServer({
+      store,
+      pki,
+      host: '127.0.0.1',
+      port: 0,
+      log,
+      subresources: { http: { 'pods/log': logs } },
+    });
+    await api.start();
+    const kubeconfig = join(this.dir, 'kubeconfig.yaml');
+    await writeKubeconfig(kubeconfig, adminKubeconfig(pki, api.url));
+    const env = { ...process.env, HOME: join(this.dir, 'home'), KUBECONFIG: kubeconfig };
+    return {
+      kubeconfig,
+      kubectl: (args, opts = {}) => runKubectl(args, opts.stdin, env),
+      stop: async () => {
+        await api.stop();
+        await store.close();
+      },
+    };
   }
 
   newAgent(extra: Partial<AgentOptions> = {}): Agent {
@@ -258,4 +302,29 @@ function removePortmapScaffolding(): void {
     ipt('-F', chain);
     ipt('-X', chain);
   }
+}
+
+function runKubectl(
+  args: string[],
+  stdin: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/kubectl', args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => {
+      stdout += b.toString();
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+    child.stdin.end(stdin ?? '');
+  });
 }
