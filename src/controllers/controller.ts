@@ -1,5 +1,6 @@
-import type { Client, Clock, InformerFactory } from '../client/index.ts';
+import type { Client, Clock, InformerFactory, KubeObject, Resource } from '../client/index.ts';
 import { runWorkers, Workqueue } from '../client/index.ts';
+import { ConflictError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 
 /** What every controller is built from: the cluster (client + shared informers), a logger and time. */
@@ -59,4 +60,24 @@ export async function runController(
 /** RFC 3339 with seconds, as Kubernetes writes timestamps. */
 export function timestamp(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+/**
+ * Writes `obj.status`; on a conflict (the cache lagged behind another writer)
+ * reads the object again and retries once with the same status, as upstream's
+ * status updaters do, instead of re-running the whole sync with back-off.
+ */
+export async function updateStatusFresh<T extends KubeObject>(
+  client: Client,
+  r: Resource,
+  obj: T,
+): Promise<T> {
+  try {
+    return await client.updateStatus(r, obj);
+  } catch (err) {
+    if (!(err instanceof ConflictError)) throw err;
+    const fresh = await client.get<T>(r, obj.metadata.name ?? '', { namespace: obj.metadata.namespace });
+    if (fresh.metadata.uid !== obj.metadata.uid) throw err;
+    return client.updateStatus(r, { ...fresh, status: obj.status });
+  }
 }

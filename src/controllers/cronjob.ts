@@ -9,7 +9,7 @@ import {
 import { AlreadyExistsError, describeError, NotFoundError } from '../lib/errors.ts';
 import { canonicalJsonOf } from './canonical-json.ts';
 import type { Controller, ControllerContext, Syncable } from './controller.ts';
-import { newQueue, timestamp } from './controller.ts';
+import { newQueue, timestamp, updateStatusFresh } from './controller.ts';
 import { parseSchedule, type Schedule } from './cron.ts';
 import { EventRecorder } from './events.ts';
 import { finishedCondition } from './job.ts';
@@ -42,6 +42,8 @@ const maxMissedWalk = 100_000;
 export class CronJobController implements Controller {
   readonly name = 'cronjob';
   readonly queue: Workqueue<string>;
+  /** Upstream's default concurrent syncs for this controller. */
+  readonly workers = 5;
   readonly informers: Syncable[];
   readonly #ctx: ControllerContext;
   readonly #cronJobs: Informer<KubeObject>;
@@ -91,7 +93,7 @@ export class CronJobController implements Controller {
           status.lastSuccessfulTime = t;
       }
       if (canonicalJsonOf(status) !== canonicalJsonOf(cj.status ?? {})) {
-        await this.#ctx.client.updateStatus(resources.cronJobs, { ...structuredClone(cj), status });
+        await updateStatusFresh(this.#ctx.client, resources.cronJobs, { ...structuredClone(cj), status });
       }
     };
     if (cj.metadata.deletionTimestamp || spec.suspend) return writeStatus();

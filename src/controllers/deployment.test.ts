@@ -111,7 +111,7 @@ const cases: Case[] = [
       'create replicasets',
       'patch deployments web',
       'update deployments/status web',
-      `update replicasets web-${podTemplateHash(tmpl('busybox'))}`,
+      `patch replicasets web-${podTemplateHash(tmpl('busybox'))}`,
       'update deployments/status web',
     ],
     check: (rss) => {
@@ -132,7 +132,7 @@ const cases: Case[] = [
       R(rs('busybox:2', 2, 3, { available: 2, desired: 5 })),
     ],
     want: [
-      `update replicasets web-${podTemplateHash(tmpl('busybox'))}`,
+      `patch replicasets web-${podTemplateHash(tmpl('busybox'))}`,
       'patch deployments web',
       'update deployments/status web',
       'update deployments/status web',
@@ -149,8 +149,8 @@ const cases: Case[] = [
     ],
     // Bump the revision, then surge it by one (maxSurge of 4 is 1).
     want: [
-      `update replicasets web-${podTemplateHash(tmpl('busybox'))}`,
-      `update replicasets web-${podTemplateHash(tmpl('busybox'))}`,
+      `patch replicasets web-${podTemplateHash(tmpl('busybox'))}`,
+      `patch replicasets web-${podTemplateHash(tmpl('busybox'))}`,
       'update deployments/status web',
     ],
     check: (rss) => {
@@ -166,7 +166,7 @@ const cases: Case[] = [
     name: 'a scaling event resizes the only active ReplicaSet',
     objects: [D(deploy('busybox', { replicas: 6 })), R(rs('busybox', 1, 4))],
     want: [
-      `update replicasets web-${podTemplateHash(tmpl('busybox'))}`,
+      `patch replicasets web-${podTemplateHash(tmpl('busybox'))}`,
       'patch deployments web',
       'update deployments/status web',
       'update deployments/status web',
@@ -229,7 +229,7 @@ const cases: Case[] = [
   {
     name: 'Recreate scales the old ReplicaSet to zero before creating the new one',
     objects: [D(deploy('busybox:2', { strategy: { type: 'Recreate' } })), R(rs('busybox', 1, 4))],
-    want: [`update replicasets web-${podTemplateHash(tmpl('busybox'))}`, 'update deployments/status web'],
+    want: [`patch replicasets web-${podTemplateHash(tmpl('busybox'))}`, 'update deployments/status web'],
     check: (rss) => assert.equal(rss.length, 1),
   },
   {

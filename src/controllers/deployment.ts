@@ -11,7 +11,7 @@ import {
 import { AlreadyExistsError, NotFoundError } from '../lib/errors.ts';
 import { canonicalJsonOf } from './canonical-json.ts';
 import type { Controller, ControllerContext, Syncable } from './controller.ts';
-import { newQueue, timestamp } from './controller.ts';
+import { newQueue, timestamp, updateStatusFresh } from './controller.ts';
 import {
   calculateStatus,
   isTimedOut,
@@ -62,6 +62,8 @@ import { podsByControllerUid } from './replica-set.ts';
 export class DeploymentController implements Controller {
   readonly name = 'deployment';
   readonly queue: Workqueue<string>;
+  /** Upstream's default concurrent syncs for this controller. */
+  readonly workers = 5;
   readonly #ctx: ControllerContext;
   readonly #deploys: Informer<Deployment>;
   readonly #rss: Informer<ReplicaSet>;
@@ -168,7 +170,7 @@ export class DeploymentController implements Controller {
 
   /** Writes status; returns the stored deployment. */
   async #writeStatus(d: Deployment, status: Record<string, unknown>): Promise<Deployment> {
-    return this.#ctx.client.updateStatus(resources.deployments, { ...d, status });
+    return updateStatusFresh(this.#ctx.client, resources.deployments, { ...d, status });
   }
 
   /** Internal surface for DeploymentSync. */
@@ -218,7 +220,7 @@ export class DeploymentSync implements RolloutOps {
     const copy = structuredClone(rs) as ReplicaSet;
     copy.spec = { ...copy.spec, replicas };
     setReplicasAnnotations(copy, this.d);
-    const stored = await this.#client.update(resources.replicaSets, copy);
+    const stored = await this.#patchReplicaSet(rs, copy);
     if (sizeChanged) {
       const dir = replicasOf(rs) < replicas ? 'up' : 'down';
       this.#c.events.record(
@@ -229,6 +231,25 @@ export class DeploymentSync implements RolloutOps {
       );
     }
     return stored;
+  }
+
+  /**
+   * Writes spec.replicas, spec.minReadySeconds and the annotations of `next`
+   * with a JSON patch that tests the replicas the decision was based on: the
+   * RS controller's status writes do not make it fail (an update would), a
+   * concurrent scale does.
+   */
+  #patchReplicaSet(cached: ReplicaSet, next: ReplicaSet): Promise<ReplicaSet> {
+    const ops: unknown[] = [
+      { op: 'test', path: '/metadata/uid', value: cached.metadata.uid },
+      { op: 'test', path: '/spec/replicas', value: replicasOf(cached) },
+      { op: 'add', path: '/spec/replicas', value: replicasOf(next) },
+      { op: 'add', path: '/spec/minReadySeconds', value: next.spec?.minReadySeconds ?? 0 },
+      { op: 'add', path: '/metadata/annotations', value: next.metadata.annotations ?? {} },
+    ];
+    return this.#client.patch<ReplicaSet>(resources.replicaSets, cached.metadata.name ?? '', 'json', ops, {
+      namespace: cached.metadata.namespace,
+    });
   }
 
   isScalingEvent(): boolean {
@@ -262,7 +283,7 @@ export class DeploymentSync implements RolloutOps {
     if (!next) return;
     const status = structuredClone(this.d.status ?? {});
     setCondition(status, next);
-    this.d = await this.#client.updateStatus(resources.deployments, { ...this.d, status });
+    this.d = await updateStatusFresh(this.#client, resources.deployments, { ...this.d, status });
   }
 
   async statusOnly(): Promise<void> {
@@ -305,7 +326,7 @@ export class DeploymentSync implements RolloutOps {
       const minReady = this.d.spec?.minReadySeconds ?? 0;
       if (annotationsChanged || (copy.spec?.minReadySeconds ?? 0) !== minReady) {
         copy.spec = { ...copy.spec, minReadySeconds: minReady };
-        const stored = await this.#client.update(resources.replicaSets, copy);
+        const stored = await this.#patchReplicaSet(existing, copy);
         return { newRS: stored, oldRSs };
       }
       await this.#setDeploymentRevision(existing.metadata.annotations?.[revisionAnnotation] ?? '');
@@ -313,7 +334,7 @@ export class DeploymentSync implements RolloutOps {
         const status = structuredClone(this.d.status ?? {});
         const msg = `Found new replica set "${existing.metadata.name ?? ''}"`;
         setCondition(status, newCondition('Progressing', 'True', 'FoundNewReplicaSet', msg, this.#now()));
-        this.d = await this.#client.updateStatus(resources.deployments, { ...this.d, status });
+        this.d = await updateStatusFresh(this.#client, resources.deployments, { ...this.d, status });
       }
       return { newRS: existing, oldRSs };
     }
@@ -355,7 +376,9 @@ export class DeploymentSync implements RolloutOps {
         const status = structuredClone(d.status ?? {});
         const msg = `Failed to create new replica set "${rs.metadata.name ?? ''}": ${String(err)}`;
         setCondition(status, newCondition('Progressing', 'False', 'ReplicaSetCreateError', msg, this.#now()));
-        this.d = await this.#client.updateStatus(resources.deployments, { ...d, status }).catch(() => d);
+        this.d = await updateStatusFresh(this.#client, resources.deployments, { ...d, status }).catch(
+          () => d,
+        );
       }
       throw err;
     }
@@ -368,7 +391,7 @@ export class DeploymentSync implements RolloutOps {
       const status = structuredClone(this.d.status ?? {});
       const msg = `Created new replica set "${created.metadata.name ?? ''}"`;
       setCondition(status, newCondition('Progressing', 'True', 'NewReplicaSetCreated', msg, this.#now()));
-      this.d = await this.#client.updateStatus(resources.deployments, { ...this.d, status });
+      this.d = await updateStatusFresh(this.#client, resources.deployments, { ...this.d, status });
     }
     return created;
   }
@@ -385,7 +408,7 @@ export class DeploymentSync implements RolloutOps {
       return existing;
     }
     const status = { ...this.d.status, collisionCount: Number(this.d.status?.collisionCount ?? 0) + 1 };
-    await this.#client.updateStatus(resources.deployments, { ...this.d, status });
+    await updateStatusFresh(this.#client, resources.deployments, { ...this.d, status });
     throw err;
   }
 
@@ -406,7 +429,7 @@ export class DeploymentSync implements RolloutOps {
   async syncStatus(allRSs: ReplicaSet[], newRS: ReplicaSet | undefined): Promise<void> {
     const status = calculateStatus(this.d, allRSs, newRS, this.#now());
     if (canonicalJsonOf(status) === canonicalJsonOf(this.d.status ?? {})) return;
-    this.d = await this.#client.updateStatus(resources.deployments, { ...this.d, status });
+    this.d = await updateStatusFresh(this.#client, resources.deployments, { ...this.d, status });
   }
 
   /** Status plus the Progressing condition (upstream's syncRolloutStatus), and a re-check before the deadline. */
@@ -442,7 +465,7 @@ export class DeploymentSync implements RolloutOps {
       }
     }
     if (canonicalJsonOf(status) !== canonicalJsonOf(d.status ?? {})) {
-      this.d = await this.#client.updateStatus(resources.deployments, { ...d, status });
+      this.d = await updateStatusFresh(this.#client, resources.deployments, { ...d, status });
       return;
     }
     this.#requeueStuck(status, nowMs);

@@ -37,6 +37,8 @@ type OwnerState = 'present' | 'absent' | 'waiting';
 export class GarbageCollector implements Controller {
   readonly name = 'garbagecollector';
   readonly queue: Workqueue<string>;
+  /** Upstream's default concurrent syncs for this controller. */
+  readonly workers = 20;
   readonly informers: Informer[] = [];
   readonly graph = new OwnerGraph();
   readonly #ctx: ControllerContext;

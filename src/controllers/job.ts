@@ -11,7 +11,7 @@ import {
 import { NotFoundError } from '../lib/errors.ts';
 import { canonicalJsonOf } from './canonical-json.ts';
 import type { Controller, ControllerContext, Syncable } from './controller.ts';
-import { newQueue, timestamp } from './controller.ts';
+import { newQueue, timestamp, updateStatusFresh } from './controller.ts';
 import { EventRecorder } from './events.ts';
 import { Expectations } from './expectations.ts';
 import { failureBackoffMs, finishedAt, formatIndexes, indexOf, jobPod, parseIndexes } from './job-pods.ts';
@@ -56,6 +56,8 @@ export function finishedCondition(job: Job): Condition | undefined {
 export class JobController implements Controller {
   readonly name = 'job';
   readonly queue: Workqueue<string>;
+  /** Upstream's default concurrent syncs for this controller. */
+  readonly workers = 5;
   readonly informers: Syncable[];
   readonly #ctx: ControllerContext;
   readonly #jobs: Informer<Job>;
@@ -198,7 +200,7 @@ export class JobController implements Controller {
     });
     if (indexed) status.completedIndexes = formatIndexes(done);
     if (canonicalJsonOf(status) !== canonicalJsonOf(job.status ?? {})) {
-      await this.#ctx.client.updateStatus(resources.jobs, { ...structuredClone(job), status });
+      await updateStatusFresh(this.#ctx.client, resources.jobs, { ...structuredClone(job), status });
     }
     if (!finish && spec.activeDeadlineSeconds !== undefined && status.startTime) {
       this.queue.addAfter(key, Math.max(1000, started + spec.activeDeadlineSeconds * 1000 - nowMs));

@@ -50,6 +50,8 @@ interface CrdSpec {
 export class NamespaceController implements Controller {
   readonly name = 'namespace';
   readonly queue: Workqueue<string>;
+  /** Upstream's default concurrent syncs for this controller. */
+  readonly workers = 10;
   readonly informers: Informer[];
   readonly #ctx: ControllerContext;
   readonly #namespaces: Informer;

@@ -12,7 +12,7 @@ import {
 } from '../client/index.ts';
 import { describeError, NotFoundError } from '../lib/errors.ts';
 import type { Controller, ControllerContext, Syncable } from './controller.ts';
-import { newQueue, timestamp } from './controller.ts';
+import { newQueue, timestamp, updateStatusFresh } from './controller.ts';
 import { EventRecorder } from './events.ts';
 import { Expectations } from './expectations.ts';
 import {
@@ -71,6 +71,8 @@ export const podsByControllerUid: (p: Pod) => string[] = byControllerUid;
 export class ReplicaSetController implements Controller {
   readonly name: string;
   readonly queue: Workqueue<string>;
+  /** Upstream's default concurrent syncs for this controller. */
+  readonly workers = 5;
   readonly #ctx: ControllerContext;
   readonly #kind: ReplicaKind;
   readonly #rs: Informer<ReplicaSet>;
@@ -275,7 +277,7 @@ export class ReplicaSetController implements Controller {
     if (changed || (current.conditions && !next.conditions)) {
       const copy = structuredClone(rs) as ReplicaSet;
       copy.status = { ...next };
-      await this.#ctx.client.updateStatus(this.#kind.resource, copy);
+      await updateStatusFresh(this.#ctx.client, this.#kind.resource, copy);
     }
     const minReady = Number(rs.spec?.minReadySeconds ?? 0);
     if (minReady > 0 && next.readyReplicas !== next.availableReplicas) {
