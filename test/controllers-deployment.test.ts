@@ -176,6 +176,27 @@ test('kubectl create, scale, set image, rollout status/history/undo against the 
   assert.deepEqual([status.replicas, status.updatedReplicas, status.availableReplicas], [5, 5, 5]);
 });
 
+test('rollout pause holds a template change until rollout resume', async () => {
+  await kubectl('-n', ns, 'rollout', 'pause', 'deployment/web');
+  await kubectl('-n', ns, 'set', 'image', 'deployment/web', 'busybox=busybox:1.36');
+  await until(async () => {
+    const d = await client.get(resources.deployments, 'web', { namespace: ns });
+    const progressing = ((d.status?.conditions ?? []) as { type: string; reason?: string }[]).find(
+      (c) => c.type === 'Progressing',
+    );
+    return (
+      progressing?.reason === 'DeploymentPaused' && d.status?.observedGeneration === d.metadata.generation
+    );
+  }, 'DeploymentPaused');
+  assert.equal((await replicaSets()).length, 3, 'no new ReplicaSet while paused');
+  await kubectl('-n', ns, 'rollout', 'resume', 'deployment/web');
+  await kubectl('-n', ns, 'rollout', 'status', 'deployment/web', '--timeout=60s');
+  await until(
+    () => livePods().length === 5 && livePods().every((p) => p.spec?.containers[0]?.image === 'busybox:1.36'),
+    'pods on 1.36',
+  );
+});
+
 test('deleting the deployment removes its ReplicaSets and pods (garbage collector)', async () => {
   await kubectl('-n', ns, 'delete', 'deployment', 'web');
   await until(async () => (await replicaSets()).length === 0, 'replicasets collected');

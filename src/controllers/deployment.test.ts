@@ -268,6 +268,33 @@ const cases: Case[] = [
     check: (rss) => assert.equal(rss.length, 0),
   },
   {
+    name: "a ReplicaSet's ReplicaFailure shows on the deployment",
+    objects: [
+      D(deploy('busybox', {}, { observedGeneration: 1 })),
+      R({
+        ...rs('busybox', 1, 4, { available: 0 }),
+        status: {
+          replicas: 0,
+          observedGeneration: 1,
+          conditions: [
+            {
+              type: 'ReplicaFailure',
+              status: 'True',
+              reason: 'FailedCreate',
+              message: 'forbidden: exceeded quota',
+              lastTransitionTime: at(-5),
+            },
+          ],
+        },
+      }),
+    ],
+    want: ['patch deployments web', 'update deployments/status web', 'update deployments/status web'],
+    check: (_, d) => {
+      assert.equal(cond(d, 'ReplicaFailure')?.reason, 'FailedCreate');
+      assert.equal(cond(d, 'ReplicaFailure')?.message, 'forbidden: exceeded quota');
+    },
+  },
+  {
     name: 'no progress past progressDeadlineSeconds is ProgressDeadlineExceeded',
     objects: [
       D(

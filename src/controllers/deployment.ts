@@ -464,6 +464,12 @@ export class DeploymentSync implements RolloutOps {
         setCondition(status, newCondition('Progressing', 'False', 'ProgressDeadlineExceeded', msg, now));
       }
     }
+    // A ReplicaSet that cannot create pods (quota, admission, invalid template) shows on the deployment.
+    const failure = [...(newRS ? [newRS] : []), ...allRSs]
+      .map((rs) => getCondition(rs.status, 'ReplicaFailure'))
+      .find((c) => c?.status === 'True');
+    if (failure) setCondition(status, { ...failure, lastUpdateTime: failure.lastTransitionTime });
+    else removeCondition(status, 'ReplicaFailure');
     if (canonicalJsonOf(status) !== canonicalJsonOf(d.status ?? {})) {
       this.d = await updateStatusFresh(this.#client, resources.deployments, { ...d, status });
       return;
