@@ -96,6 +96,26 @@ const cases: Case[] = [
     check: (j) => assert.equal(condOf(j, 'Failed')?.reason, 'BackoffLimitExceeded'),
   },
   {
+    name: 'OnFailure: container restarts count against backoffLimit',
+    objects: [
+      J(
+        job({
+          backoffLimit: 2,
+          template: {
+            metadata: { labels },
+            spec: { restartPolicy: 'OnFailure', containers: [{ name: 'c' }] },
+          },
+        }),
+      ),
+      P({
+        ...pod('a', 'Running'),
+        status: { phase: 'Running', containerStatuses: [{ name: 'c', restartCount: 2 }] },
+      }),
+    ],
+    want: ['delete pods a', 'update jobs/status pi'],
+    check: (j) => assert.equal(condOf(j, 'Failed')?.reason, 'BackoffLimitExceeded'),
+  },
+  {
     name: 'waits out the failure back-off before creating again',
     objects: [J(job()), P(pod('a', 'Failed', { finished: -3 }))],
     want: ['update jobs/status pi'],

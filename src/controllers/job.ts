@@ -23,7 +23,7 @@ import {
   selectorOf,
   selectsTemplate,
 } from './owner-refs.ts';
-import { isPodActive, isPodReady } from './pod-status.ts';
+import { isPodActive, isPodReady, restartCount } from './pod-status.ts';
 import { burstReplicas, podsToDelete, slowStartBatch } from './replica-pods.ts';
 
 interface JobSpec {
@@ -154,7 +154,13 @@ export class JobController implements Controller {
     const started = Date.parse(String(status.startTime ?? '')) || nowMs;
 
     let finish: Condition | undefined;
-    if (failed > (spec.backoffLimit ?? 6)) {
+    // With restartPolicy OnFailure pods restart in place: their restarts count as failures (upstream's pastBackoffLimitOnFailure).
+    const restarts =
+      job.spec?.template?.spec?.restartPolicy === 'OnFailure'
+        ? active.reduce((n, p) => n + restartCount(p), 0)
+        : 0;
+    const limit = spec.backoffLimit ?? 6;
+    if (failed > limit || (restarts > 0 && restarts >= limit)) {
       finish = cond('Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit', now);
     } else if (
       spec.activeDeadlineSeconds !== undefined &&
