@@ -56,3 +56,35 @@ test('startControllerManager runs the registry against a fake cluster and stops'
   }
   assert.ok(defaultControllers().has('deployment'));
 });
+
+test('startControllerManager with leader election: only the lease holder runs controllers', async () => {
+  const client = new FakeClient();
+  client.seed(resources.replicaSets, {
+    metadata: { name: 'web', namespace: 'default' },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: 'web' } },
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c' }] } },
+    },
+  } as ReplicaSet);
+  const informers = new InformerFactory(client);
+  const m = startControllerManager({
+    client,
+    informers,
+    log: silentLogger(),
+    controllers: ['replicaset'],
+    leaderElection: { identity: 'a' },
+  });
+  try {
+    const deadline = Date.now() + 5000;
+    while ((await client.list(resources.pods)).items.length < 1) {
+      if (Date.now() > deadline) throw new Error('timed out waiting for a pod');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const lease = await client.get(resources.leases, 'kube-controller-manager', { namespace: 'kube-system' });
+    assert.equal((lease.spec as { holderIdentity?: string }).holderIdentity, 'a');
+  } finally {
+    await m.stop();
+    await informers.stop();
+  }
+});

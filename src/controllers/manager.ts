@@ -1,5 +1,5 @@
 import type { Client, Clock, InformerFactory } from '../client/index.ts';
-import { realClock } from '../client/index.ts';
+import { LeaderElector, realClock } from '../client/index.ts';
 import { InvalidError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ControllerContext, ControllerFactory } from './controller.ts';
@@ -34,6 +34,17 @@ export interface ControllerManagerOptions {
   controllers?: string[];
   /** Defaults to `defaultControllers()`. */
   registry?: Map<string, ControllerFactory>;
+  /**
+   * Run only while holding a Lease (several servers, one active manager), as
+   * kube-controller-manager does. Controllers start on becoming leader; on
+   * losing the lease they stop and `onLeadershipLost` runs (upstream exits the
+   * process there; the default logs an error).
+   */
+  leaderElection?: {
+    identity: string;
+    lease?: { namespace: string; name: string };
+    onLeadershipLost?: () => void;
+  };
 }
 
 export interface ControllerManager {
@@ -70,22 +81,47 @@ export function startControllerManager(opts: ControllerManagerOptions): Controll
     clock: opts.clock ?? realClock,
   };
   const abort = new AbortController();
-  const controllers = names.map((n) => {
-    const factory = registry.get(n);
-    if (!factory) throw new InvalidError(`starting controllers: unknown controller "${n}"`);
-    return factory({ ...ctx, log: opts.log.child({ controller: n }) });
-  });
-  opts.informers.start();
-  const running = controllers.map((c) =>
-    runController(ctx, c, abort.signal).catch((err: unknown) =>
-      opts.log.error({ err, controller: c.name }, 'controller failed'),
-    ),
-  );
-  opts.log.info({ controllers: names }, 'controller manager started');
+  let running: Promise<unknown>[] = [];
+  const runAll = (signal: AbortSignal) => {
+    const controllers = names.map((n) => {
+      const factory = registry.get(n);
+      if (!factory) throw new InvalidError(`starting controllers: unknown controller "${n}"`);
+      return factory({ ...ctx, log: opts.log.child({ controller: n }) });
+    });
+    opts.informers.start();
+    running = controllers.map((c) =>
+      runController(ctx, c, signal).catch((err: unknown) =>
+        opts.log.error({ err, controller: c.name }, 'controller failed'),
+      ),
+    );
+    opts.log.info({ controllers: names }, 'controller manager started');
+  };
+  const le = opts.leaderElection;
+  let election: Promise<void> | undefined;
+  if (le) {
+    let led = false;
+    election = new LeaderElector({
+      client: opts.client,
+      lease: le.lease ?? { namespace: 'kube-system', name: 'kube-controller-manager' },
+      identity: le.identity,
+      clock: ctx.clock,
+      log: opts.log,
+      onStartedLeading: (signal) => {
+        led = true;
+        runAll(signal);
+      },
+      onStoppedLeading: () => {
+        if (!led || abort.signal.aborted) return;
+        if (le.onLeadershipLost) le.onLeadershipLost();
+        else opts.log.error('controller manager lost its lease; controllers stopped');
+      },
+    }).run(abort.signal);
+  } else runAll(abort.signal);
   return {
     names,
     async stop() {
       abort.abort();
+      await election;
       await Promise.all(running);
     },
   };
