@@ -13,6 +13,7 @@ import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, type AgentOptions } from '../src/agent/agent.ts';
+import { podAttachHandler, podExecHandler } from '../src/agent/exec.ts';
 import { podLogHandler } from '../src/agent/logs.ts';
 import { labelPodUid } from '../src/agent/naming.ts';
 import { PodNetwork } from '../src/agent/network.ts';
@@ -90,7 +91,13 @@ export class AgentCluster {
       host: '127.0.0.1',
       port: 0,
       log,
-      subresources: { http: { 'pods/log': logs } },
+      subresources: {
+        http: { 'pods/log': logs },
+        upgrade: {
+          'pods/exec': (r, socket, head) => podExecHandler(this.engine)(r, socket, head),
+          'pods/attach': (r, socket, head) => podAttachHandler(this.engine)(r, socket, head),
+        },
+      },
     });
     await api.start();
     const kubeconfig = join(this.dir, 'kubeconfig.yaml');

@@ -1,7 +1,8 @@
-// kubectl logs through the API server's pods/log extension point to the
-// agent's handler over the engine's CRI logs: plain, -c, --tail,
-// --timestamps, --previous after a restart, -f following new lines, and the
-// upstream errors for a pod with several containers.
+// kubectl logs and exec through the API server's extension points to the
+// agent's handlers: logs from the engine's CRI logs (plain, -c, --tail,
+// --timestamps, --previous after a restart, -f following new lines, upstream
+// errors for a pod with several containers); exec over WebSocket
+// (v5.channel.k8s.io) with output, stdin and the exit code.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
@@ -85,6 +86,39 @@ test('logs -f follows new lines', async () => {
   } finally {
     child.kill();
   }
+});
+
+test('kubectl attach relays the main process output', async () => {
+  const child = spawn('/usr/bin/kubectl', ['attach', 'ticker'], {
+    env: { ...process.env, HOME: `${c.dir}/home`, KUBECONFIG: c.server.kubeconfig },
+  });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  try {
+    const seen = await until('attached output', async () => out.match(/tick-(\d+)/)?.[1], 20_000);
+    await until('more output', async () => new RegExp(`tick-${Number(seen) + 3}`).test(out), 20_000);
+  } finally {
+    child.kill();
+  }
+});
+
+test('kubectl exec: output, exit code, stdin', async () => {
+  await c.apply('shell', { containers: [{ name: 'app', image: 'busybox', command: ['sleep', '3600'] }] });
+  await c.waitPod('shell', 'Running', (p) => p.status?.phase === 'Running');
+  assert.equal(
+    await c.kubectl(['exec', 'shell', '--', 'sh', '-c', 'echo out; echo err >&2; hostname']),
+    'out\nshell\n',
+  );
+  const failed = await c.server.kubectl(['exec', 'shell', '--', 'sh', '-c', 'exit 3']);
+  assert.equal(failed.code, 3, failed.stderr);
+  const piped = await c.server.kubectl(['exec', '-i', 'shell', '--', 'sh', '-c', 'tr a-z A-Z'], {
+    stdin: 'hello\n',
+  });
+  assert.equal(piped.stdout, 'HELLO\n', piped.stderr);
+  const missing = await c.server.kubectl(['exec', 'shell', '--', 'no-such-command']);
+  assert.notEqual(missing.code, 0);
 });
 
 test('cleanup', async () => {
