@@ -9,14 +9,12 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, type AgentOptions } from '../src/agent/agent.ts';
-import { podAttachHandler, podExecHandler } from '../src/agent/exec.ts';
-import { podLogHandler } from '../src/agent/logs.ts';
 import { labelPodUid } from '../src/agent/naming.ts';
 import { PodNetwork } from '../src/agent/network.ts';
+import { agentSubresources } from '../src/agent/subresources.ts';
 import { adminKubeconfig, writeKubeconfig } from '../src/apiserver/kubeconfig.ts';
 import { loadOrCreatePki } from '../src/apiserver/pki.ts';
 import { ApiServer } from '../src/apiserver/server.ts';
@@ -83,19 +81,20 @@ export class AgentCluster {
   async #startInProcess(): Promise<Pick<TestServer, 'kubeconfig' | 'kubectl' | 'stop'>> {
     const store = new MemoryStore();
     const pki = await loadOrCreatePki(join(this.dir, 'tls'));
-    const logs = (r: Parameters<ReturnType<typeof podLogHandler>>[0], res: ServerResponse) =>
-      podLogHandler(this.engine)(r, res);
     const api = new ApiServer({
       store,
       pki,
       host: '127.0.0.1',
       port: 0,
       log,
+      // The engine exists only after start(): bind the handlers late.
       subresources: {
-        http: { 'pods/log': logs },
+        http: { 'pods/log': (r, res) => agentSubresources(this.engine).http['pods/log']!(r, res) },
         upgrade: {
-          'pods/exec': (r, socket, head) => podExecHandler(this.engine)(r, socket, head),
-          'pods/attach': (r, socket, head) => podAttachHandler(this.engine)(r, socket, head),
+          'pods/exec': (r, socket, head) =>
+            agentSubresources(this.engine).upgrade['pods/exec']!(r, socket, head),
+          'pods/attach': (r, socket, head) =>
+            agentSubresources(this.engine).upgrade['pods/attach']!(r, socket, head),
         },
       },
     });

@@ -5,6 +5,7 @@
 // (v5.channel.k8s.io) with output, stdin and the exit code.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { AgentCluster, statuses, until } from './agent-harness.ts';
 
@@ -119,6 +120,16 @@ test('kubectl exec: output, exit code, stdin', async () => {
   assert.equal(piped.stdout, 'HELLO\n', piped.stderr);
   const missing = await c.server.kubectl(['exec', 'shell', '--', 'no-such-command']);
   assert.notEqual(missing.code, 0);
+});
+
+test('kubectl cp both ways (tar over exec)', async () => {
+  const local = `${c.dir}/cp-src.txt`;
+  writeFileSync(local, 'copied-in\n');
+  await c.kubectl(['cp', local, 'shell:/tmp/in.txt']);
+  assert.equal(await c.kubectl(['exec', 'shell', '--', 'cat', '/tmp/in.txt']), 'copied-in\n');
+  await c.kubectl(['exec', 'shell', '--', 'sh', '-c', 'echo copied-out > /tmp/out.txt']);
+  await c.kubectl(['cp', 'shell:/tmp/out.txt', `${c.dir}/cp-dst.txt`]);
+  assert.equal(readFileSync(`${c.dir}/cp-dst.txt`, 'utf8'), 'copied-out\n');
 });
 
 test('cleanup', async () => {
