@@ -1,6 +1,6 @@
 import type { ReplicaSet } from '../client/index.ts';
-import type { DeploymentSync } from './deployment.ts';
 import { reconcileNewReplicaSet, reconcileOldReplicaSets } from './deployment-rollout.ts';
+import type { DeploymentSync } from './deployment-sync.ts';
 import { active, isComplete, replicasOf, statusNum } from './deployment-util.ts';
 
 /** Runs the deployment's strategy for one sync. */
