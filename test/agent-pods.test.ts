@@ -143,6 +143,19 @@ test('a crashing container restarts with back-off and shows CrashLoopBackOff', a
   assert.match(await c.kubectl(['get', 'pod', 'crash']), /crash\s+0\/1\s+CrashLoopBackOff\s+\d/);
   const cs = await c.containersOf(pod.metadata.uid ?? '');
   assert.ok(cs.length <= 2, `old attempts are pruned: ${cs.length}`);
+  const events = await until('kubelet events', async () => {
+    const out = await c.kubectl([
+      'get',
+      'events',
+      '--field-selector',
+      'involvedObject.name=crash',
+      '-o',
+      'json',
+    ]);
+    const reasons = (JSON.parse(out).items as { reason: string }[]).map((e) => e.reason);
+    return reasons.includes('BackOff') && reasons.includes('Started') ? reasons : undefined;
+  });
+  assert.ok(events.includes('Created'), events.join());
 });
 
 test('a missing image shows ErrImagePull / ImagePullBackOff', async () => {

@@ -10,7 +10,15 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client, Clock, Informer, Lease, Node, Pod } from '../client/index.ts';
-import { InformerFactory, keyOf, realClock, resources, runWorkers, Workqueue } from '../client/index.ts';
+import {
+  EventRecorder,
+  InformerFactory,
+  keyOf,
+  realClock,
+  resources,
+  runWorkers,
+  Workqueue,
+} from '../client/index.ts';
 import type { EngineApi } from '../engine/types.ts';
 import { describeError, NotFoundError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -68,6 +76,7 @@ export class Agent {
   #network: PodNetwork | undefined;
   #volumes: PodVolumes | undefined;
   #probes: ProbeManager | undefined;
+  readonly #events: EventRecorder;
   #running: Promise<unknown>[] = [];
   podCIDR = '';
 
@@ -76,6 +85,13 @@ export class Agent {
     this.#clock = o.clock ?? realClock;
     this.#queue = new Workqueue<string>({ clock: this.#clock });
     this.#informers = new InformerFactory(o.client, { log: o.log, clock: this.#clock });
+    this.#events = new EventRecorder({
+      client: o.client,
+      component: 'kubelet',
+      host: o.nodeName,
+      log: o.log,
+      clock: this.#clock,
+    });
     this.#pods = this.#informers.informerFor<Pod>(resources.pods, {
       fieldSelector: `spec.nodeName=${o.nodeName}`,
     });
@@ -123,6 +139,7 @@ export class Agent {
       network: this.#network,
       volumes: this.#volumes,
       probes: this.#probes,
+      events: this.#events,
       source: this.#configSource(),
       dns: { clusterDNS: o.clusterDNS ?? '10.43.0.10', clusterDomain: o.clusterDomain ?? 'cluster.local' },
       hostIP: () => this.#facts.ip,
@@ -171,6 +188,7 @@ export class Agent {
     this.#probes?.stopAll();
     await Promise.allSettled(this.#running);
     await this.#informers.stop();
+    await this.#events.flush().catch(() => undefined);
   }
 
   /** Pods this agent has in its cache (for tests and the integrator). */

@@ -9,6 +9,7 @@
  */
 import type { Container, Pod } from '../client/index.ts';
 import type { ContainerCreateRequest, MountSpec } from '../engine/types.ts';
+import { ConfigError } from './env.ts';
 import { containerLabels, containerName, type PodRef } from './naming.ts';
 import { engineResources, type Resources } from './quantity.ts';
 
@@ -125,4 +126,28 @@ function podGroups(pod: Pod): string[] {
   const psc = (pod.spec?.securityContext ?? {}) as { fsGroup?: number; supplementalGroups?: number[] };
   const groups = [...(psc.fsGroup !== undefined ? [psc.fsGroup] : []), ...(psc.supplementalGroups ?? [])];
   return groups.map(String);
+}
+
+/** runAsNonRoot: refuse to start what would run as uid 0 (or as a user name that cannot be checked). */
+export function checkNonRoot(pod: Pod, c: Container, imageUser: string): void {
+  type Sc = { runAsNonRoot?: boolean; runAsUser?: number };
+  const sc: Sc = {
+    ...(pod.spec?.securityContext as Sc | undefined),
+    ...(c.securityContext as Sc | undefined),
+  };
+  if (!sc.runAsNonRoot) return;
+  const ref = `pod: "${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})", container: ${c.name}`;
+  if (sc.runAsUser !== undefined) {
+    if (sc.runAsUser === 0) throw new ConfigError(`container's runAsUser breaks non-root policy (${ref})`);
+    return;
+  }
+  const user = imageUser.split(':')[0] ?? '';
+  if (user === '' || user === '0' || user === 'root') {
+    throw new ConfigError(`container has runAsNonRoot and image will run as root (${ref})`);
+  }
+  if (!/^\d+$/.test(user)) {
+    throw new ConfigError(
+      `container has runAsNonRoot and image has non-numeric user (${user}), cannot verify user is non-root (${ref})`,
+    );
+  }
 }

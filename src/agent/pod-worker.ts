@@ -13,12 +13,13 @@ import { resources } from '../client/index.ts';
 import type { EngineApi } from '../engine/types.ts';
 import { ConflictError, describeError, NotFoundError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import { containerConfig, type DnsSettings } from './container-config.ts';
+import { readActual } from './actual.ts';
+import { checkNonRoot, containerConfig, type DnsSettings } from './container-config.ts';
 import { ConfigError, type ConfigSource, containerEnv } from './env.ts';
 import { type Handler, runHandler } from './handler.ts';
-import { labelAttempt, labelContainerName, labelPodUid } from './naming.ts';
+import { labelContainerName, labelPodUid } from './naming.ts';
 import type { PodNetwork, PodSandbox } from './network.ts';
-import { type Actual, type Attempt, type Backoff, planPod } from './plan.ts';
+import { type Backoff, planPod } from './plan.ts';
 import type { ProbeManager } from './probes.ts';
 import { computeStatus, type Waiting } from './status.ts';
 import { statusEqual } from './status-equal.ts';
@@ -29,6 +30,8 @@ export interface PodWorkerOptions {
   engine: EngineApi;
   network: Pick<PodNetwork, 'setup' | 'teardown'>;
   volumes: Pick<PodVolumes, 'setup' | 'teardown' | 'mountsFor'>;
+  /** Kubelet events (`kubectl describe pod`); optional. */
+  events?: { event(obj: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void };
   /** The probes hook; without it every running container is ready. */
   probes?: Pick<ProbeManager, 'sync' | 'readiness' | 'forget'>;
   source: ConfigSource;
@@ -46,7 +49,6 @@ export interface SyncResult {
   retryAfterMs?: number;
 }
 
-const zeroTime = '0001-01-01T00:00:00Z';
 const postStartTimeoutMs = 30_000;
 
 interface Lifecycle {
@@ -63,45 +65,6 @@ export class PodWorker {
     this.#o = o;
   }
 
-  /** The engine's containers of a pod, as attempts per container name. */
-  async actual(uid: string): Promise<Actual> {
-    const list = await this.#o.engine.listContainers({
-      all: true,
-      filters: { label: [`${labelPodUid}=${uid}`] },
-    });
-    const out: Actual = new Map();
-    for (const s of list) {
-      const name = s.Labels[labelContainerName];
-      if (!name) continue;
-      const info = await this.#o.engine.inspectContainer(s.Id).catch(() => undefined);
-      if (!info) continue;
-      const st = info.State;
-      const started = st.StartedAt && st.StartedAt !== zeroTime ? st.StartedAt : undefined;
-      const finished = st.FinishedAt && st.FinishedAt !== zeroTime ? st.FinishedAt : undefined;
-      const a: Attempt = {
-        id: s.Id,
-        attempt: Number(s.Labels[labelAttempt] ?? 0),
-        status:
-          st.Running || st.Status === 'paused'
-            ? 'running'
-            : st.Status === 'created' && !st.Error
-              ? 'created'
-              : 'exited',
-        exitCode: st.ExitCode,
-        oomKilled: st.OOMKilled,
-        startedAt: started,
-        // A start that failed never finished: its failure time is its creation.
-        finishedAt: finished ?? (st.Error ? info.Created : undefined),
-        error: st.Error || undefined,
-      };
-      const arr = out.get(name) ?? [];
-      arr.push(a);
-      out.set(name, arr);
-    }
-    for (const arr of out.values()) arr.sort((x, y) => x.attempt - y.attempt);
-    return out;
-  }
-
   async sync(pod: Pod): Promise<SyncResult> {
     if (pod.metadata.deletionTimestamp) {
       await this.terminate(pod);
@@ -116,7 +79,7 @@ export class PodWorker {
       retryAfterMs = retryAfterMs === undefined ? ms : Math.min(retryAfterMs, ms);
     };
     const terminal = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
-    let actual = await this.actual(uid);
+    let actual = await readActual(this.#o.engine, uid);
     const spec = {
       initContainers: (pod.spec?.initContainers ?? []).map((c) => c.name),
       containers: (pod.spec?.containers ?? []).map((c) => c.name),
@@ -140,12 +103,13 @@ export class PodWorker {
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         // A volume that cannot be set up keeps every container waiting (upstream: FailedMount).
+        this.#event(pod, 'Warning', 'FailedMount', err.message);
         for (const name of [...spec.initContainers, ...spec.containers])
           podWaiting.set(name, { reason: 'ContainerCreating', message: err.message });
         wake(this.#o.backoff.baseMs);
       }
       if (plan.actions.length > 0) {
-        actual = await this.actual(uid);
+        actual = await readActual(this.#o.engine, uid);
         plan = planPod(spec, actual, this.#o.now(), this.#o.backoff);
       }
     }
@@ -158,6 +122,15 @@ export class PodWorker {
     }
     this.#o.probes?.sync(pod, running, podIP);
     if (plan.retryAfterMs !== undefined) wake(plan.retryAfterMs);
+    for (const name of plan.backingOff.keys()) {
+      const m = pod.metadata;
+      this.#event(
+        pod,
+        'Warning',
+        'BackOff',
+        `Back-off restarting failed container ${name} in pod ${m.name}_${m.namespace}(${m.uid})`,
+      );
+    }
     const status = computeStatus({
       pod,
       actual,
@@ -191,12 +164,23 @@ export class PodWorker {
       const delay = Math.min(this.#o.backoff.baseMs * 2 ** (prev.count - 1), this.#o.backoff.maxMs);
       const left = prev.at + delay - this.#o.now();
       if (left > 0) {
-        if (prev.reason === 'ErrImagePull') prev.reason = 'ImagePullBackOff';
+        if (prev.reason === 'ErrImagePull' || prev.reason === 'ImagePullBackOff') {
+          prev.reason = 'ImagePullBackOff';
+          this.#event(pod, 'Normal', 'BackOff', `Back-off pulling image "${c.image ?? ''}"`);
+        }
         wake(left);
         return;
       }
     }
     const fail = (reason: string, message: string) => {
+      this.#event(
+        pod,
+        'Warning',
+        'Failed',
+        reason === 'ErrImagePull'
+          ? `Failed to pull image "${c.image ?? ''}": ${message}`
+          : `Error: ${message}`,
+      );
       errors.set(c.name, { reason, message, at: this.#o.now(), count: (prev?.count ?? 0) + 1 });
       wake(Math.min(this.#o.backoff.baseMs * 2 ** (prev?.count ?? 0), this.#o.backoff.maxMs));
     };
@@ -219,6 +203,7 @@ export class PodWorker {
         );
       return;
     }
+    this.#event(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
     let env: string[];
     let mounts: ReturnType<PodWorkerOptions['volumes']['mountsFor']>;
     try {
@@ -258,9 +243,14 @@ export class PodWorker {
     // A failed start leaves the container "created" with its error: plan.ts
     // sees an exited attempt and backs off, as for a crash (upstream shows
     // RunContainerError then CrashLoopBackOff).
+    this.#event(pod, 'Normal', 'Created', `Created container ${c.name}`);
     const started = await this.#o.engine.startContainer(id).then(
-      () => true,
+      () => {
+        this.#event(pod, 'Normal', 'Started', `Started container ${c.name}`);
+        return true;
+      },
       (err: unknown) => {
+        this.#event(pod, 'Warning', 'Failed', `Error: ${describeError(err)}`);
         this.#o.log.debug(
           { pod: pod.metadata.name, container: c.name, err: describeError(err) },
           'container start failed',
@@ -285,6 +275,10 @@ export class PodWorker {
         await this.#o.engine.stopContainer(id, { timeout: 0 }).catch(() => undefined);
       }
     }
+  }
+
+  #event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.#o.events?.event(pod, type, reason, message);
   }
 
   async #imageIDs(pod: Pod): Promise<Map<string, string>> {
@@ -361,6 +355,8 @@ export class PodWorker {
             await runHandler(preStop, target, graceSeconds * 1000);
           }
           const left = Math.max(0, Math.ceil((deadline - this.#o.now()) / 1000));
+          if (pod)
+            this.#event(pod, 'Normal', 'Killing', `Stopping container ${c.Labels[labelContainerName] ?? ''}`);
           await this.#o.engine
             .stopContainer(c.Id, { timeout: left })
             .catch((err: unknown) =>
@@ -373,29 +369,5 @@ export class PodWorker {
     await this.#o.volumes.teardown(uid);
     this.#errors.delete(uid);
     this.#o.log.debug({ uid }, 'pod cleaned up');
-  }
-}
-
-/** runAsNonRoot: refuse to start what would run as uid 0 (or as a user name that cannot be checked). */
-function checkNonRoot(pod: Pod, c: Container, imageUser: string): void {
-  type Sc = { runAsNonRoot?: boolean; runAsUser?: number };
-  const sc: Sc = {
-    ...(pod.spec?.securityContext as Sc | undefined),
-    ...(c.securityContext as Sc | undefined),
-  };
-  if (!sc.runAsNonRoot) return;
-  const ref = `pod: "${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})", container: ${c.name}`;
-  if (sc.runAsUser !== undefined) {
-    if (sc.runAsUser === 0) throw new ConfigError(`container's runAsUser breaks non-root policy (${ref})`);
-    return;
-  }
-  const user = imageUser.split(':')[0] ?? '';
-  if (user === '' || user === '0' || user === 'root') {
-    throw new ConfigError(`container has runAsNonRoot and image will run as root (${ref})`);
-  }
-  if (!/^\d+$/.test(user)) {
-    throw new ConfigError(
-      `container has runAsNonRoot and image has non-numeric user (${user}), cannot verify user is non-root (${ref})`,
-    );
   }
 }
