@@ -284,6 +284,52 @@ test('deletion sends SIGTERM first: a pod that handles it goes well before its g
   assert.equal(readFileSync(`${c.dir}/graceful/signal`, 'utf8').trim(), 'got-term');
 });
 
+test('node pressure evicts BestEffort pods first and reports MemoryPressure', async () => {
+  await c.apply('besteffort', {
+    containers: [{ name: 'app', image: 'busybox', command: ['sleep', '3600'] }],
+  });
+  await c.apply('guaranteed', {
+    containers: [
+      {
+        name: 'app',
+        image: 'busybox',
+        command: ['sleep', '3600'],
+        resources: { limits: { cpu: '100m', memory: '32Mi' } },
+      },
+    ],
+  });
+  for (const n of ['besteffort', 'guaranteed'])
+    await c.waitPod(n, 'Running', (p) => p.status?.phase === 'Running');
+  await c.agent?.stop();
+  // A threshold no machine meets: the node is under memory pressure at once.
+  c.agent = c.newAgent({ evictionThresholds: { memoryAvailable: 2 ** 60 }, statusMs: 1500 });
+  await c.agent.start();
+  // One pod per period: the first to go is the BestEffort one.
+  const [be, g] = await until('a pod evicted', async () => {
+    const pods = await Promise.all(['besteffort', 'guaranteed'].map((n) => c.getPod(n)));
+    return pods.some((p) => p?.status?.phase === 'Failed') ? pods : undefined;
+  });
+  assert.equal(be?.status?.phase, 'Failed');
+  assert.equal(g?.status?.phase, 'Running');
+  assert.equal(g?.status?.qosClass, 'Guaranteed');
+  assert.equal(be?.status?.reason, 'Evicted');
+  assert.match(String(be?.status?.message), /low on resource: memory/);
+  await until('MemoryPressure', async () => {
+    const node = JSON.parse(await c.kubectl(['get', 'node', c.nodeName, '-o', 'json']));
+    return (
+      node.status.conditions.find((x: { type: string }) => x.type === 'MemoryPressure').status === 'True'
+    );
+  });
+  await c.agent.stop();
+  c.agent = c.newAgent();
+  await c.agent.start();
+  // Still Failed/Evicted under the next agent (a finished pod never runs again).
+  const later = await c.getPod('besteffort');
+  assert.equal(later?.status?.phase, 'Failed');
+  assert.equal(later?.status?.reason, 'Evicted');
+  assert.equal((await c.containersOf(be?.metadata.uid ?? '')).filter((x) => x.State === 'running').length, 0);
+});
+
 test('every pod deleted leaves no namespace, address, rule or mount', async () => {
   await c.kubectl(['delete', 'pod', '--all', '--timeout=60s']);
   assert.deepEqual(c.leasesHeld(), []);

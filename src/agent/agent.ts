@@ -23,6 +23,14 @@ import type { EngineApi } from '../engine/types.ts';
 import { describeError, NotFoundError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ConfigSource } from './env.ts';
+import {
+  defaultThresholds,
+  evictionMessage,
+  measurePressure,
+  type Pressure,
+  pickVictim,
+  type Thresholds,
+} from './eviction.ts';
 import { labelManaged, labelPodName, labelPodNamespace, podKey, podRefOf } from './naming.ts';
 import { PodNetwork } from './network.ts';
 import { hostIPv4, type NodeFacts, nodeStatus, registerNode, renewLease } from './node.ts';
@@ -54,6 +62,8 @@ export interface AgentOptions {
   network?: { bridge?: string; netnsPrefix?: string; networkName?: string; pluginDirs?: string[] };
   /** Crash back-off (default 10 s doubling to 5 min). */
   backoff?: Partial<Backoff>;
+  /** Hard eviction thresholds (default memory.available 100Mi, nodefs.available 10%). */
+  evictionThresholds?: Partial<Thresholds>;
   workers?: number;
   leaseRenewMs?: number;
   statusMs?: number;
@@ -169,7 +179,7 @@ export class Agent {
         resources.nodes,
         o.nodeName,
         'merge',
-        { status: await nodeStatus(this.#facts, this.#clock.now(), this.#node) },
+        { status: await nodeStatus(this.#facts, this.#clock.now(), this.#node, await this.#evict()) },
         { subresource: 'status' },
       );
     });
@@ -272,6 +282,19 @@ export class Agent {
           this.#o.log.warn({ uid, err: describeError(err) }, 'cleaning up pod');
       });
     }
+  }
+
+  /** Measures pressure and, while there is some, evicts one pod per period (eviction.ts). */
+  async #evict(): Promise<Pressure> {
+    const thresholds = { ...defaultThresholds, ...this.#o.evictionThresholds };
+    const pressure = await measurePressure(this.#o.dataDir, thresholds);
+    if (!pressure.memory && !pressure.disk) return pressure;
+    const victim = pickVictim(this.#pods.store.list());
+    if (victim && this.#worker) {
+      this.#o.log.info({ pod: keyOf(victim), pressure }, 'evicting pod under node pressure');
+      await this.#worker.evict(victim, evictionMessage(pressure));
+    }
+    return pressure;
   }
 
   #allocatable(): { cpu: string; memory: string } {

@@ -9,10 +9,11 @@
 
 import { readFileSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
-import { arch, cpus, freemem, hostname, networkInterfaces, release, totalmem } from 'node:os';
+import { arch, cpus, hostname, networkInterfaces, release, totalmem } from 'node:os';
 import type { Client, Condition, Lease, Node } from '../client/index.ts';
 import { resources } from '../client/index.ts';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../lib/errors.ts';
+import { defaultThresholds, measurePressure, type Pressure } from './eviction.ts';
 import { timeOf } from './status.ts';
 
 export const kubeletVersion = 'v1.32.4-drover';
@@ -65,14 +66,16 @@ export function nodeObject(f: NodeFacts): Node {
   return { apiVersion: 'v1', kind: 'Node', metadata: { name: f.name, labels }, spec: {} };
 }
 
+/** `pressure`: the eviction manager's signals (eviction.ts); default: measured with upstream's thresholds. */
 export async function nodeStatus(
   f: NodeFacts,
   now: number,
   old?: Node,
+  pressure?: Pressure,
 ): Promise<NonNullable<Node['status']>> {
   const fs = await statfs(f.dataDir);
   const diskTotal = fs.blocks * fs.bsize;
-  const diskFree = fs.bavail * fs.bsize;
+  const p = pressure ?? (await measurePressure(f.dataDir, defaultThresholds));
   const capacity = {
     cpu: String(cpus().length),
     memory: `${Math.floor(totalmem() / 1024)}Ki`,
@@ -93,9 +96,8 @@ export async function nodeStatus(
       lastTransitionTime: prev?.status === status && prev.lastTransitionTime ? prev.lastTransitionTime : t,
     };
   };
-  // Upstream's default hard eviction thresholds: memory.available < 100Mi, nodefs.available < 10%.
-  const memoryPressure = freemem() < 100 * 2 ** 20;
-  const diskPressure = diskFree < diskTotal * 0.1;
+  const memoryPressure = p.memory;
+  const diskPressure = p.disk;
   return {
     capacity,
     allocatable: capacity,

@@ -142,7 +142,12 @@ export class PodWorker {
       imageIDs: await this.#imageIDs(pod),
       now: this.#o.now(),
     });
-    if (!terminal && (status.phase === 'Succeeded' || status.phase === 'Failed')) {
+    if (terminal) {
+      // A finished pod never runs again: its phase (and an eviction's reason) stay.
+      status.phase = pod.status?.phase;
+      if (pod.status?.reason)
+        Object.assign(status, { reason: pod.status.reason, message: pod.status.message });
+    } else if (status.phase === 'Succeeded' || status.phase === 'Failed') {
       // Upstream kills the sandbox of a finished pod: its address goes back to the pool.
       await this.#o.network.teardown(uid);
     }
@@ -304,6 +309,23 @@ export class PodWorker {
       if (err instanceof NotFoundError) return;
       throw err;
     }
+  }
+
+  /** Node-pressure eviction: the pod fails with reason Evicted, its containers stop, its address goes. */
+  async evict(pod: Pod, message: string): Promise<void> {
+    const uid = pod.metadata.uid ?? '';
+    this.#event(pod, 'Warning', 'Evicted', message);
+    await this.#o.client.updateStatus(resources.pods, {
+      ...pod,
+      status: { ...pod.status, phase: 'Failed', reason: 'Evicted', message },
+    });
+    this.#o.probes?.forget(uid);
+    const grace = Number(pod.spec?.terminationGracePeriodSeconds ?? 30);
+    const list = await this.#o.engine.listContainers({ filters: { label: [`${labelPodUid}=${uid}`] } });
+    await Promise.all(
+      list.map((c) => this.#o.engine.stopContainer(c.Id, { timeout: grace }).catch(() => undefined)),
+    );
+    await this.#o.network.teardown(uid);
   }
 
   /**
