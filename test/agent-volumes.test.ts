@@ -183,6 +183,63 @@ test('downwardAPI and projected volumes', async () => {
   await c.expectSucceeded('downward');
 });
 
+test('a claim bound to a hostPath volume is mounted; an unbound one waits', async () => {
+  const path = `${c.dir}/pv-data`;
+  const objects = [
+    {
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: `${c.tag}-pv` },
+      spec: {
+        capacity: { storage: '1Gi' },
+        accessModes: ['ReadWriteOnce'],
+        hostPath: { path },
+        claimRef: { namespace: 'default', name: 'data' },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'data', namespace: 'default' },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        resources: { requests: { storage: '1Gi' } },
+        volumeName: `${c.tag}-pv`,
+      },
+    },
+  ];
+  for (const o of objects) await c.kubectl(['apply', '-f', '-'], JSON.stringify(o));
+  await c.apply('claim', {
+    restartPolicy: 'Never',
+    volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }],
+    containers: [
+      {
+        name: 'w',
+        image: 'busybox',
+        command: ['sh', '-c', 'echo persisted > /d/file'],
+        volumeMounts: [{ name: 'd', mountPath: '/d' }],
+      },
+    ],
+  });
+  await c.expectSucceeded('claim');
+  assert.equal(readFileSync(`${path}/file`, 'utf8'), 'persisted\n');
+  await c.apply('noclaim', {
+    volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'missing' } }],
+    containers: [
+      {
+        name: 'w',
+        image: 'busybox',
+        command: ['sleep', '3600'],
+        volumeMounts: [{ name: 'd', mountPath: '/d' }],
+      },
+    ],
+  });
+  const p = await c.waitPod('noclaim', 'waiting on its claim', (x) =>
+    /not found/.test(statuses(x)[0]?.state.waiting?.message ?? ''),
+  );
+  assert.equal(statuses(p)[0]?.state.waiting?.reason, 'ContainerCreating');
+});
+
 test('a ConfigMap update reaches the mounted file of a running pod', async () => {
   await c.kubectl(['create', 'configmap', 'live', '--from-literal=value=one']);
   await c.apply('live', {

@@ -22,7 +22,7 @@ import {
 import type { EngineApi } from '../engine/types.ts';
 import { describeError, NotFoundError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { ConfigSource } from './env.ts';
+import { ConfigError, type ConfigSource } from './env.ts';
 import {
   defaultThresholds,
   evictionMessage,
@@ -136,6 +136,7 @@ export class Agent {
       root: join(o.dataDir, 'pods'),
       source: this.#configSource(),
       allocatable: () => this.#allocatable(),
+      claims: (ns, claim) => this.#claimPath(ns, claim),
     });
     this.#probes = new ProbeManager({
       engine: o.engine,
@@ -295,6 +296,26 @@ export class Agent {
       await this.#worker.evict(victim, evictionMessage(pressure));
     }
     return pressure;
+  }
+
+  /** A bound claim's volume path: a hostPath or local PersistentVolume. */
+  async #claimPath(namespace: string, claim: string): Promise<string> {
+    type Pvc = Pod & { spec?: { volumeName?: string } };
+    type Pv = Pod & { spec?: { hostPath?: { path: string }; local?: { path: string } } };
+    const client = this.#o.client;
+    const pvc = await client
+      .get<Pvc>(resources.persistentVolumeClaims, claim, { namespace })
+      .catch((err: unknown) => {
+        if (err instanceof NotFoundError) throw new ConfigError(`persistentvolumeclaim "${claim}" not found`);
+        throw err;
+      });
+    const volume = pvc.spec?.volumeName;
+    if (!volume) throw new ConfigError(`persistentvolumeclaim "${claim}" is not bound`);
+    const pv = await client.get<Pv>(resources.persistentVolumes, volume);
+    const path = pv.spec?.hostPath?.path ?? pv.spec?.local?.path;
+    if (!path)
+      throw new ConfigError(`persistentvolume "${volume}": only hostPath and local volumes can be mounted`);
+    return path;
   }
 
   #allocatable(): { cpu: string; memory: string } {

@@ -37,7 +37,14 @@ interface Volume {
   secret?: { secretName?: string; items?: Items; defaultMode?: number; optional?: boolean };
   downwardAPI?: { items?: FieldItem[]; defaultMode?: number };
   projected?: { sources?: ProjectedSource[]; defaultMode?: number };
+  persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
 }
+
+/**
+ * Where a claim's bound volume lives on this node (hostPath or local PVs, as
+ * the provisioner makes them); a ConfigError says why it cannot be mounted yet.
+ */
+export type ClaimResolver = (namespace: string, claim: string) => Promise<string>;
 interface VolumeMount {
   name: string;
   mountPath: string;
@@ -79,11 +86,15 @@ export class PodVolumes {
 
   readonly #allocatable: () => { cpu: string; memory: string };
 
+  readonly #claims: ClaimResolver | undefined;
+
   constructor(o: {
     root: string;
     source: ConfigSource;
     allocatable?: () => { cpu: string; memory: string };
+    claims?: ClaimResolver;
   }) {
+    this.#claims = o.claims;
     this.root = o.root;
     this.#source = o.source;
     this.#allocatable = o.allocatable ?? (() => ({ cpu: '1', memory: '1Gi' }));
@@ -109,6 +120,15 @@ export class PodVolumes {
           throw new ConfigError(`hostPath type check failed: ${v.hostPath.path} does not exist`);
         }
         out.set(v.name, { path: v.hostPath.path, readOnly: false });
+      } else if (v.persistentVolumeClaim) {
+        if (!this.#claims)
+          throw new ConfigError(`volume "${v.name}": persistent volume claims are not available`);
+        const path = await this.#claims(
+          pod.metadata.namespace ?? 'default',
+          v.persistentVolumeClaim.claimName,
+        );
+        await mkdir(path, { recursive: true });
+        out.set(v.name, { path, readOnly: v.persistentVolumeClaim.readOnly ?? false });
       } else if (v.emptyDir) {
         await this.#dir(dir, v.emptyDir.medium === 'Memory');
         out.set(v.name, { path: dir, readOnly: false });
