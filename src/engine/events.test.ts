@@ -11,7 +11,7 @@ test('replays history since a time and applies filters', async () => {
   const seen: string[] = [];
   for await (const e of bus.stream({
     since: start,
-    until: Date.now() / 1000,
+    until: Date.now() / 1000 + 1,
     filters: { type: ['container'] },
   })) {
     seen.push(e.Action);
@@ -42,7 +42,7 @@ test('label filters need every label to match', async () => {
   const ids: string[] = [];
   for await (const e of bus.stream({
     since: 0,
-    until: Date.now() / 1000,
+    until: Date.now() / 1000 + 1,
     filters: { label: ['app=web', 'tier'] },
   })) {
     ids.push(e.Actor.ID);
