@@ -99,6 +99,7 @@ export interface HostConfig {
   ExtraHosts?: string[] | null;
   ShmSize?: number;
   Sysctls?: Record<string, string>;
+  /** "host", "ns:<path>" (join an IPC namespace the caller keeps, as pod containers do), or a new one. */
   IpcMode?: string;
   PidMode?: string;
   UTSMode?: string;
