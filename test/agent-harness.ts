@@ -118,6 +118,7 @@ export class AgentCluster {
       engine: this.engine,
       nodeName: this.nodeName,
       dataDir: join(this.dir, 'agent'),
+      runDir: join(this.dir, 'agent-run'),
       log,
       podCIDR: this.podCIDR,
       network: { bridge: this.bridge, netnsPrefix: this.netnsPrefix, networkName: this.network },
@@ -166,8 +167,11 @@ export class AgentCluster {
     const nat = spawnSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).stdout;
     for (const r of nat.split('\n')) if (r.includes(`"${this.network}"`)) out.push(`rule ${r}`);
     const pods = join(this.dir, 'agent', 'pods');
-    for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n'))
-      if (line.split(' ')[4]?.startsWith(pods)) out.push(`mount ${line.split(' ')[4]}`);
+    const ipc = join(this.dir, 'agent-run');
+    for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+      const mp = line.split(' ')[4] ?? '';
+      if (mp.startsWith(pods) || mp.startsWith(ipc)) out.push(`mount ${mp}`);
+    }
     return out;
   }
 

@@ -88,6 +88,32 @@ test('an agent restart keeps running pods untouched and re-adopts them', async (
   assert.equal(after.status?.podIP, before.status?.podIP);
 });
 
+test('the containers of a pod share one IPC namespace, other pods have their own', async () => {
+  const ipcOf = 'readlink /proc/self/ns/ipc';
+  await c.apply('ipc', {
+    containers: [
+      { name: 'a', image: 'busybox', command: ['sh', '-c', `${ipcOf}; exec sleep 3600`] },
+      { name: 'b', image: 'busybox', command: ['sh', '-c', `${ipcOf}; exec sleep 3600`] },
+    ],
+  });
+  const pod = await c.waitPod('ipc', 'Running', (p) => p.status?.phase === 'Running');
+  const ids = await until('both printed', async () => {
+    const m = (await c.logsOf(pod)).match(/ipc:\[\d+\]/g);
+    return m && m.length === 2 ? m : undefined;
+  });
+  assert.equal(ids[0], ids[1]);
+  await c.apply('ipc2', {
+    containers: [{ name: 'a', image: 'busybox', command: ['sh', '-c', `${ipcOf}; exec sleep 3600`] }],
+  });
+  const pod2 = await c.waitPod('ipc2', 'Running', (p) => p.status?.phase === 'Running');
+  const other = await until(
+    'other pod printed',
+    async () => (await c.logsOf(pod2)).match(/ipc:\[\d+\]/)?.[0],
+  );
+  assert.notEqual(other, ids[0]);
+  await c.kubectl(['delete', 'pod', 'ipc', 'ipc2', '--timeout=30s']);
+});
+
 test('a Secret reaches env and a tmpfs volume with its modes', async () => {
   await c.kubectl([
     'create',

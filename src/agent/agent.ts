@@ -31,6 +31,7 @@ import {
   pickVictim,
   type Thresholds,
 } from './eviction.ts';
+import { PodIpc } from './ipc.ts';
 import { labelManaged, labelPodName, labelPodNamespace, podKey, podRefOf } from './naming.ts';
 import { PodNetwork } from './network.ts';
 import { hostIPv4, type NodeFacts, nodeStatus, registerNode, renewLease } from './node.ts';
@@ -45,6 +46,8 @@ export interface AgentOptions {
   nodeName: string;
   /** Agent state: pod volumes, CNI cache and IPAM leases. */
   dataDir: string;
+  /** Runtime state on tmpfs: pod IPC namespaces (default /run/drover/agent). */
+  runDir?: string;
   log: Logger;
   /** Default 10.43.0.10. */
   clusterDNS?: string;
@@ -86,6 +89,7 @@ export class Agent {
   #network: PodNetwork | undefined;
   #volumes: PodVolumes | undefined;
   #probes: ProbeManager | undefined;
+  #ipc: PodIpc | undefined;
   readonly #events: EventRecorder;
   #running: Promise<unknown>[] = [];
   podCIDR = '';
@@ -138,6 +142,7 @@ export class Agent {
       allocatable: () => this.#allocatable(),
       claims: (ns, claim) => this.#claimPath(ns, claim),
     });
+    this.#ipc = new PodIpc({ root: join(o.runDir ?? '/run/drover/agent', 'ipc') });
     this.#probes = new ProbeManager({
       engine: o.engine,
       log: o.log,
@@ -150,6 +155,7 @@ export class Agent {
       network: this.#network,
       volumes: this.#volumes,
       probes: this.#probes,
+      ipc: this.#ipc,
       events: this.#events,
       source: this.#configSource(),
       dns: { clusterDNS: o.clusterDNS ?? '10.43.0.10', clusterDomain: o.clusterDomain ?? 'cluster.local' },
@@ -274,8 +280,12 @@ export class Agent {
       const uid = podRefOf(c.Labels)?.uid;
       if (uid && !known.has(uid)) uids.add(uid);
     }
-    for (const uid of [...this.#network.listSandboxes(), ...this.#volumes.listPods()])
-      if (!known.has(uid)) uids.add(uid);
+    const kept = [
+      ...this.#network.listSandboxes(),
+      ...this.#volumes.listPods(),
+      ...(this.#ipc?.listPods() ?? []),
+    ];
+    for (const uid of kept) if (!known.has(uid)) uids.add(uid);
     for (const uid of uids) {
       this.#o.log.info({ uid }, 'cleaning up pod no longer on this node');
       await worker.cleanup(uid, 0).catch((err: unknown) => {

@@ -36,6 +36,8 @@ export interface ContainerConfigInput {
   env: string[];
   mounts: MountSpec[];
   netnsPath: string | null;
+  /** null: the host's IPC namespace; undefined: the container's own. */
+  ipcPath?: string | null;
   podIP?: string;
   dns: DnsSettings;
 }
@@ -106,6 +108,8 @@ export function containerConfig(i: ContainerConfigInput): ContainerCreateRequest
     },
     hostConfig: {
       NetworkMode: hostNetwork ? 'host' : `ns:${i.netnsPath}`,
+      IpcMode: i.ipcPath === null ? 'host' : i.ipcPath ? `ns:${i.ipcPath}` : undefined,
+      PidMode: pod.spec?.hostPID === true ? 'host' : undefined,
       ExtraHosts: i.podIP && !hostNetwork ? [`${ref.name}:${i.podIP}`] : [],
       ...dnsFor(pod, i.dns),
       Mounts: i.mounts,

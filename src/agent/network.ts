@@ -36,6 +36,8 @@ export interface PodSandbox {
   /** Null for hostNetwork pods. */
   netnsPath: string | null;
   podIP?: string;
+  /** The pod's IPC namespace (ipc.ts): null for hostIPC, undefined when none is kept. */
+  ipcPath?: string | null;
 }
 
 interface Port {

@@ -17,6 +17,7 @@ import { readActual } from './actual.ts';
 import { checkNonRoot, containerConfig, type DnsSettings } from './container-config.ts';
 import { ConfigError, type ConfigSource, containerEnv } from './env.ts';
 import { type Handler, runHandler } from './handler.ts';
+import type { PodIpc } from './ipc.ts';
 import { labelContainerName, labelPodUid } from './naming.ts';
 import type { PodNetwork, PodSandbox } from './network.ts';
 import { type Backoff, planPod } from './plan.ts';
@@ -32,6 +33,8 @@ export interface PodWorkerOptions {
   volumes: Pick<PodVolumes, 'setup' | 'teardown' | 'mountsFor'>;
   /** Kubelet events (`kubectl describe pod`); optional. */
   events?: { event(obj: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void };
+  /** The IPC hook (one IPC namespace per pod); without it each container has its own. */
+  ipc?: Pick<PodIpc, 'setup' | 'teardown'>;
   /** The probes hook; without it every running container is ready. */
   probes?: Pick<ProbeManager, 'sync' | 'readiness' | 'forget'>;
   source: ConfigSource;
@@ -90,6 +93,7 @@ export class PodWorker {
     if (!terminal) {
       try {
         sandbox = await this.#o.network.setup(pod);
+        if (this.#o.ipc) sandbox.ipcPath = pod.spec?.hostIPC ? null : await this.#o.ipc.setup(uid);
         const paths = await this.#o.volumes.setup(pod);
         for (const action of plan.actions) {
           if (action.type === 'remove') {
@@ -150,6 +154,7 @@ export class PodWorker {
     } else if (status.phase === 'Succeeded' || status.phase === 'Failed') {
       // Upstream kills the sandbox of a finished pod: its address goes back to the pool.
       await this.#o.network.teardown(uid);
+      await this.#o.ipc?.teardown(uid);
     }
     await this.#writeStatus(pod, status);
     return { retryAfterMs };
@@ -235,6 +240,7 @@ export class PodWorker {
       env,
       mounts,
       netnsPath: sandbox.netnsPath,
+      ipcPath: sandbox.ipcPath,
       podIP: sandbox.podIP,
       dns: this.#o.dns,
     });
@@ -326,6 +332,7 @@ export class PodWorker {
       list.map((c) => this.#o.engine.stopContainer(c.Id, { timeout: grace }).catch(() => undefined)),
     );
     await this.#o.network.teardown(uid);
+    await this.#o.ipc?.teardown(uid);
   }
 
   /**
@@ -388,6 +395,7 @@ export class PodWorker {
     );
     for (const c of list) await this.#o.engine.removeContainer(c.Id, { force: true }).catch(() => undefined);
     await this.#o.network.teardown(uid);
+    await this.#o.ipc?.teardown(uid);
     await this.#o.volumes.teardown(uid);
     this.#errors.delete(uid);
     this.#o.log.debug({ uid }, 'pod cleaned up');

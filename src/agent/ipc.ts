@@ -1,0 +1,61 @@
+/**
+ * The pod IPC hook: setup gives a pod one IPC namespace that all its
+ * containers join (so System V IPC and POSIX message queues are shared, as
+ * the pause container makes them in upstream pods), kept alive by a bind
+ * mount of the namespace onto `<root>/<uid>` (the way `ip netns` keeps
+ * network namespaces); teardown unmounts and removes it. hostIPC pods use the
+ * host's. Idempotent; state is the mount itself, so it survives agent restarts.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UnavailableError } from '../lib/errors.ts';
+
+function run(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (b: Buffer) => {
+      err += b.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new UnavailableError(`${cmd} ${args.join(' ')}: ${err.trim()}`)),
+    );
+  });
+}
+
+function isMounted(path: string): boolean {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[4] === path);
+}
+
+export class PodIpc {
+  readonly root: string;
+
+  constructor(o: { root: string }) {
+    this.root = o.root;
+  }
+
+  listPods(): string[] {
+    return existsSync(this.root) ? readdirSync(this.root) : [];
+  }
+
+  /** The namespace's path (created when missing). */
+  async setup(uid: string): Promise<string> {
+    const path = join(this.root, uid);
+    if (isMounted(path)) return path;
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
+    await writeFile(path, '');
+    await run('unshare', [`--ipc=${path}`, 'true']);
+    return path;
+  }
+
+  async teardown(uid: string): Promise<void> {
+    const path = join(this.root, uid);
+    if (isMounted(path)) await run('umount', [path]).catch(() => run('umount', ['-l', path]));
+    await rm(path, { force: true });
+  }
+}
