@@ -141,19 +141,23 @@ export class PodNetwork {
   /** CNI DEL (frees the address, the veth and the NAT/port rules), then the namespace. Idempotent. */
   async teardown(uid: string): Promise<void> {
     const rt = this.#runtime(uid);
-    rt.capabilityArgs = await this.#cachedCapabilityArgs(rt);
+    const cached = await this.#cacheEntry(rt);
+    rt.capabilityArgs = cached?.capabilityArgs;
     const name = this.netnsName(uid);
     // With the namespace gone the plugins still release what lives outside it.
     if (!netnsExists(name)) rt.netns = '';
-    await this.cni.del(this.list, rt);
+    // A pod added without host ports never ran portmap: one plugin process less (as in setup).
+    const list =
+      cached && !cached.capabilityArgs ? { ...this.list, plugins: this.list.plugins.slice(0, 1) } : this.list;
+    await this.cni.del(list, rt);
     await deleteNetns(name);
   }
 
-  async #cachedCapabilityArgs(rt: CniRuntime): Promise<Record<string, unknown> | undefined> {
+  /** libcni's cache entry for the pod, or undefined when there is none. */
+  async #cacheEntry(rt: CniRuntime): Promise<{ capabilityArgs?: Record<string, unknown> } | undefined> {
     const path = join(this.cni.cacheDir, 'results', `${this.list.name}-${rt.containerId}-${rt.ifname}`);
     try {
-      return (JSON.parse(await readFile(path, 'utf8')) as { capabilityArgs?: Record<string, unknown> })
-        .capabilityArgs;
+      return JSON.parse(await readFile(path, 'utf8')) as { capabilityArgs?: Record<string, unknown> };
     } catch {
       return undefined;
     }
