@@ -1,13 +1,8 @@
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
-import { join } from 'node:path';
-import { Agent } from '../../agent/agent.ts';
-import { type Connection, HttpClient, loadKubeconfig } from '../../client/index.ts';
-import { createDockerApiServer } from '../../dockerapi/server.ts';
-import { Engine } from '../../engine/engine.ts';
-import { describeError, InvalidError } from '../../lib/errors.ts';
+import { type Connection, loadKubeconfig } from '../../client/index.ts';
+import { InvalidError } from '../../lib/errors.ts';
 import { createLogger, type LogLevel } from '../../lib/logger.ts';
+import { LocalNode } from './local-node.ts';
 
 export interface NodeAgentOptions {
   server?: string;
@@ -35,46 +30,26 @@ export interface NodeAgentOptions {
  */
 export async function runNodeAgent(opts: NodeAgentOptions): Promise<void> {
   const log = createLogger((opts.logLevel ?? 'info') as LogLevel);
-  if (process.getuid?.() !== 0)
-    throw new Error('the agent needs root (namespaces, cgroups, mounts): run it with sudo');
   const conn = await connection(opts);
-  const client = new HttpClient(conn, { maxSockets: 16 });
-  const engine = new Engine({ dataDir: opts.dataDir, runDir: opts.runDir, log, namePrefix: opts.namePrefix });
-  await engine.init();
-  for (const tar of opts.loadImage ?? []) {
-    await engine
-      .loadImages(createReadStream(tar))
-      .catch((err: unknown) => log.warn({ tar, err: describeError(err) }, 'loading image archive failed'));
-  }
-  const api = opts.dockerSocket ? createDockerApiServer({ engine, log }) : undefined;
-  await api?.listen(opts.dockerSocket);
-  const agent = new Agent({
-    client,
-    engine,
-    nodeName: opts.nodeName ?? hostname().toLowerCase(),
-    dataDir: join(opts.dataDir, 'agent'),
-    log: log.child({ component: 'agent' }),
+  const node = await LocalNode.create({
+    dataDir: opts.dataDir,
+    runDir: opts.runDir,
+    log,
+    dockerSocket: opts.dockerSocket || undefined,
+    loadImage: opts.loadImage,
+    namePrefix: opts.namePrefix,
+    nodeName: opts.nodeName,
     clusterDNS: opts.clusterDns,
     podCIDR: opts.podCidr,
     controlPlane: opts.controlPlane,
-    network: opts.namePrefix
-      ? {
-          bridge: `${opts.namePrefix}cni0`,
-          netnsPrefix: `${opts.namePrefix}-`,
-          networkName: `${opts.namePrefix}-pods`,
-        }
-      : undefined,
   });
-  await agent.start();
+  await node.startAgent(conn);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());
   });
   log.info('agent stopping; pods keep running');
-  await agent.stop();
-  await api?.close().catch(() => undefined);
-  await engine.close();
-  client.close();
+  await node.stop();
 }
 
 async function connection(opts: NodeAgentOptions): Promise<Connection> {

@@ -1,0 +1,96 @@
+import { createReadStream } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { Agent } from '../../agent/agent.ts';
+import { type AgentSubresources, agentSubresources } from '../../agent/subresources.ts';
+import { type Connection, HttpClient } from '../../client/index.ts';
+import { createDockerApiServer } from '../../dockerapi/server.ts';
+import { Engine } from '../../engine/engine.ts';
+import { describeError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/logger.ts';
+
+export interface LocalNodeOptions {
+  dataDir: string;
+  runDir: string;
+  log: Logger;
+  /** Serve the Docker API here (empty/undefined: none). */
+  dockerSocket?: string;
+  loadImage?: string[];
+  /** Kernel object names, for several nodes on one host (tests). */
+  namePrefix?: string;
+  nodeName?: string;
+  clusterDNS?: string;
+  podCIDR?: string;
+  controlPlane?: boolean;
+}
+
+/**
+ * This machine as a node: the engine, its Docker API and the agent. Used by
+ * `drover agent` and meant for the all-in-one `drover server`: create it
+ * first, pass `subresources` to the API server (logs/exec/attach reach this
+ * node's containers), then `startAgent(connection)` once the API listens.
+ * `stop()` leaves pods running (the next start re-adopts them).
+ */
+export class LocalNode {
+  readonly engine: Engine;
+  readonly subresources: AgentSubresources;
+  readonly #o: LocalNodeOptions;
+  #api: ReturnType<typeof createDockerApiServer> | undefined;
+  #agent: Agent | undefined;
+  #client: HttpClient | undefined;
+
+  private constructor(o: LocalNodeOptions, engine: Engine) {
+    this.#o = o;
+    this.engine = engine;
+    this.subresources = agentSubresources(engine);
+  }
+
+  static async create(o: LocalNodeOptions): Promise<LocalNode> {
+    if (process.getuid?.() !== 0)
+      throw new Error('the node needs root (namespaces, cgroups, mounts): run it with sudo');
+    const engine = new Engine({ dataDir: o.dataDir, runDir: o.runDir, log: o.log, namePrefix: o.namePrefix });
+    await engine.init();
+    for (const tar of o.loadImage ?? []) {
+      await engine
+        .loadImages(createReadStream(tar))
+        .catch((err: unknown) =>
+          o.log.warn({ tar, err: describeError(err) }, 'loading image archive failed'),
+        );
+    }
+    const node = new LocalNode(o, engine);
+    if (o.dockerSocket) {
+      node.#api = createDockerApiServer({ engine, log: o.log });
+      await node.#api.listen(o.dockerSocket);
+    }
+    return node;
+  }
+
+  async startAgent(conn: Connection): Promise<Agent> {
+    const o = this.#o;
+    this.#client = new HttpClient(conn, { maxSockets: 16 });
+    const prefix = o.namePrefix;
+    this.#agent = new Agent({
+      client: this.#client,
+      engine: this.engine,
+      nodeName: o.nodeName ?? hostname().toLowerCase(),
+      dataDir: join(o.dataDir, 'agent'),
+      runDir: join(o.runDir, 'agent'),
+      log: o.log.child({ component: 'agent' }),
+      clusterDNS: o.clusterDNS,
+      podCIDR: o.podCIDR,
+      controlPlane: o.controlPlane,
+      network: prefix
+        ? { bridge: `${prefix}cni0`, netnsPrefix: `${prefix}k-`, networkName: `${prefix}-pods` }
+        : undefined,
+    });
+    await this.#agent.start();
+    return this.#agent;
+  }
+
+  async stop(): Promise<void> {
+    await this.#agent?.stop();
+    await this.#api?.close().catch(() => undefined);
+    await this.engine.close();
+    this.#client?.close();
+  }
+}
