@@ -83,7 +83,12 @@ export function specOptions(i: SpecInputs): SpecOptions {
       network: i.network,
       pid: hc.PidMode === 'host' ? 'host' : 'new',
       // "ns:<path>": an IPC namespace the caller keeps (the agent's pod sandbox).
-      ipc: hc.IpcMode === 'host' ? 'host' : hc.IpcMode?.startsWith('ns:') ? { path: hc.IpcMode.slice(3) } : 'new',
+      ipc:
+        hc.IpcMode === 'host'
+          ? 'host'
+          : hc.IpcMode?.startsWith('ns:')
+            ? { path: hc.IpcMode.slice(3) }
+            : 'new',
       uts: hc.UTSMode === 'host' || i.network === 'host' ? 'host' : 'new',
     },
     privileged: hc.Privileged ?? false,
