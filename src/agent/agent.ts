@@ -92,6 +92,7 @@ export class Agent {
   #ipc: PodIpc | undefined;
   readonly #events: EventRecorder;
   #running: Promise<unknown>[] = [];
+  readonly #terminating = new Map<string, Promise<void>>();
   podCIDR = '';
 
   constructor(o: AgentOptions) {
@@ -203,7 +204,7 @@ export class Agent {
     for (const cancel of this.#timers.splice(0)) cancel();
     this.#queue.shutDown();
     this.#probes?.stopAll();
-    await Promise.allSettled(this.#running);
+    await Promise.allSettled([...this.#running, ...this.#terminating.values()]);
     await this.#informers.stop();
     await this.#events.flush().catch(() => undefined);
   }
@@ -242,8 +243,30 @@ export class Agent {
     );
     for (const uid of stale) await worker.cleanup(uid, 0);
     if (!pod) return;
+    if (pod.metadata.deletionTimestamp) {
+      this.#terminate(pod);
+      return;
+    }
     const r = await worker.sync(pod);
     if (r.retryAfterMs !== undefined) this.#queue.addAfter(key, Math.max(1, Math.ceil(r.retryAfterMs)));
+  }
+
+  /**
+   * Terminations run beside the workers, one per pod, so that grace periods
+   * (up to 30 s of waiting each) never hold the queue up for other pods.
+   */
+  #terminate(pod: Pod): void {
+    const uid = pod.metadata.uid ?? '';
+    if (this.#terminating.has(uid) || !this.#worker) return;
+    const key = keyOf(pod);
+    const done = this.#worker
+      .terminate(pod)
+      .catch((err: unknown) => {
+        this.#o.log.warn({ pod: key, err: describeError(err) }, 'terminating pod; retrying');
+        this.#queue.addAfter(key, 1000);
+      })
+      .finally(() => this.#terminating.delete(uid));
+    this.#terminating.set(uid, done);
   }
 
   /** Container exits (and other state changes) bring their pod's worker round. */
