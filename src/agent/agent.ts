@@ -93,6 +93,7 @@ export class Agent {
   readonly #events: EventRecorder;
   #running: Promise<unknown>[] = [];
   readonly #terminating = new Map<string, Promise<void>>();
+  readonly #inFlight = new Set<Promise<void>>();
   podCIDR = '';
 
   constructor(o: AgentOptions) {
@@ -204,7 +205,7 @@ export class Agent {
     for (const cancel of this.#timers.splice(0)) cancel();
     this.#queue.shutDown();
     this.#probes?.stopAll();
-    await Promise.allSettled([...this.#running, ...this.#terminating.values()]);
+    await Promise.allSettled([...this.#running, ...this.#terminating.values(), ...this.#inFlight]);
     await this.#informers.stop();
     await this.#events.flush().catch(() => undefined);
   }
@@ -217,11 +218,14 @@ export class Agent {
   #every(ms: number, fn: () => Promise<void>): void {
     const tick = () => {
       if (this.#abort.signal.aborted) return;
-      void fn()
+      // stop() waits for a run in flight (a garbage collection may be tearing a pod down).
+      const run: Promise<void> = fn()
         .catch((err: unknown) => this.#o.log.warn({ err: describeError(err) }, 'agent periodic task failed'))
         .finally(() => {
+          this.#inFlight.delete(run);
           if (!this.#abort.signal.aborted) this.#timers.push(this.#clock.after(ms, tick));
         });
+      this.#inFlight.add(run);
     };
     this.#timers.push(this.#clock.after(ms, tick));
   }
