@@ -34,13 +34,51 @@ export function registerServer(program: Command): void {
     .option('--no-agent', 'run the control plane only (no node agent on this machine)')
     .option('--disable-scheduler', 'do not run the scheduler in this server')
     .option('--disable-controllers', 'do not run the controller manager in this server')
-    .action(async (opts: ServerOptions, cmd: Command) => {
-      await runServer(opts, cmd.optsWithGlobals().logLevel);
+    .option('--run-dir <dir>', 'runtime state of this node (tmpfs)', '/run/drover')
+    .option('--docker-socket <path>', "this node's Docker API socket", '/run/drover/docker.sock')
+    .action(async (opts: ServerOptions & { runDir: string; dockerSocket: string }, cmd: Command) => {
+      const logLevel = cmd.optsWithGlobals().logLevel;
+      if (!opts.agent) {
+        await runServer(opts, logLevel);
+        return;
+      }
+      // All-in-one: this machine is also a node (engine, Docker API, agent).
+      const { exitWhenStopped, runAllInOne } = await import('../daemons/engine.ts');
+      const done = runAllInOne({
+        server: opts,
+        runDir: opts.runDir,
+        dockerSocket: opts.dockerSocket,
+        logLevel,
+      });
+      await done;
+      exitWhenStopped(done);
     });
 }
 
-/** Wires storage, PKI and the API server; runs until SIGINT/SIGTERM. */
+/** Runs the control plane until SIGINT/SIGTERM. */
 export async function runServer(opts: ServerOptions, logLevel = 'info'): Promise<void> {
+  const running = await startServer(opts, logLevel);
+  await untilSignalled();
+  await running.stop();
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+export function untilSignalled(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
+export interface RunningServer {
+  /** The admin kubeconfig written for this server. */
+  kubeconfigPath: string;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Wires storage, PKI, the API server and the control loops; returns once they serve. */
+export async function startServer(opts: ServerOptions, logLevel = 'info'): Promise<RunningServer> {
   const [host = '127.0.0.1', portText = '6443'] = splitHostPort(opts.httpsListen);
   // Certificates (generated in a child process on first start) and the store
   // open while the server's modules load.
@@ -93,15 +131,16 @@ export async function runServer(opts: ServerOptions, logLevel = 'info'): Promise
             controllers: !opts.disableControllers,
           }),
         );
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  log.info('shutting down');
-  await loops?.stop();
-  await server.stop();
-  await store.close();
+  return {
+    kubeconfigPath,
+    url: server.url,
+    async stop() {
+      log.info('shutting down');
+      await loops?.stop();
+      await server.stop();
+      await store.close();
+    },
+  };
 }
 
 function splitHostPort(addr: string): [string, string] {

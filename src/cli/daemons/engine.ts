@@ -1,75 +1,122 @@
-import { createReadStream } from 'node:fs';
-import { createDockerApiServer } from '../../dockerapi/server.ts';
-import { Engine } from '../../engine/engine.ts';
-import { describeError } from '../../lib/errors.ts';
-import { createLogger, type LogLevel } from '../../lib/logger.ts';
+import { createLogger, type Logger, type LogLevel } from '../../lib/logger.ts';
 import type { EngineDaemonOptions } from '../commands/engine.ts';
+import type { ServerOptions } from '../commands/server.ts';
+import { LocalNode } from './local-node.ts';
 
 /**
- * `drover engine`: the engine library behind the Docker Engine API. Stopping
- * the daemon (SIGTERM/SIGINT) leaves containers running under conmon; the
- * next start re-adopts them.
+ * `drover engine`: this machine's engine behind the Docker Engine API, no
+ * cluster. Stopping the daemon (SIGTERM/SIGINT) leaves containers running
+ * under conmon; the next start re-adopts them.
  */
 export async function runEngineDaemon(opts: EngineDaemonOptions): Promise<void> {
   const log = createLogger((opts.logLevel ?? 'info') as LogLevel);
-  if (process.getuid?.() !== 0) {
-    throw new Error('the engine needs root (namespaces, cgroups, mounts): run it with sudo');
-  }
-  const engine = new Engine({
+  const node = await LocalNode.create({
     dataDir: opts.dataDir,
     runDir: opts.runDir,
     log,
-    runtime: opts.runtime,
+    dockerSocket: opts.dockerSocket,
+    loadImage: opts.loadImage,
     namePrefix: opts.namePrefix,
+    runtime: opts.runtime,
   });
-  await engine.init();
-  for (const tar of opts.loadImage ?? []) await loadIfMissing(engine, tar, log);
-  const api = createDockerApiServer({ engine, log });
-  await api.listen(opts.dockerSocket);
   if (opts.tcp) {
     const [host = '127.0.0.1', port = '2375'] = opts.tcp.includes(':')
       ? opts.tcp.split(':')
       : ['127.0.0.1', opts.tcp];
-    await api.listen({ host, port: Number(port) });
+    await node.listenDockerApi({ host, port: Number(port) });
   }
   log.info({ socket: opts.dockerSocket }, 'engine listening');
+  printDockerHelp(opts.dockerSocket);
+  await untilSignalled(log);
+  await node.stop();
+}
+
+/**
+ * The all-in-one machine (`drover server` with its agent, `drover up`): this
+ * node's engine, Docker API and agent, and the control plane, in one process.
+ * The node comes first so the API server can hand it logs/exec/attach.
+ */
+export async function runAllInOne(o: {
+  server: ServerOptions;
+  runDir: string;
+  dockerSocket?: string;
+  loadImage?: string[];
+  logLevel?: string;
+}): Promise<void> {
+  const level = (o.logLevel ?? 'info') as LogLevel;
+  const log = createLogger(level);
+  const { startServer } = await import('../commands/server.ts');
+  const { loadKubeconfig } = await import('../../client/index.ts');
+  const node = await LocalNode.create({
+    dataDir: o.server.dataDir,
+    runDir: o.runDir,
+    log,
+    dockerSocket: o.dockerSocket,
+    loadImage: o.loadImage,
+    controlPlane: true,
+  });
+  const server = await startServer({ ...o.server, subresources: node.subresources }, level);
+  await node.startAgent(await loadKubeconfig(server.kubeconfigPath));
   process.stderr.write(
-    `\nDrover engine is up. Point the clients at it:\n` +
-      `  export DOCKER_HOST=unix://${opts.dockerSocket}\n` +
+    `\nDrover is up: a one-node cluster.\n` +
+      `  export KUBECONFIG=${o.server.writeKubeconfig ?? server.kubeconfigPath}; kubectl get nodes\n`,
+  );
+  if (o.dockerSocket) printDockerHelp(o.dockerSocket);
+  await untilSignalled(log);
+  // A pod worker in the middle of a graceful termination would hold the stop
+  // for its whole grace period; containers survive us anyway, so bound it.
+  await withDeadline(node.stop(), 10_000, () =>
+    log.warn('the node did not stop within 10 s; exiting anyway'),
+  );
+  await withDeadline(server.stop(), 10_000, () =>
+    log.warn('the server did not stop within 10 s; exiting anyway'),
+  );
+}
+
+function withDeadline(work: Promise<unknown>, ms: number, onTimeout: () => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      onTimeout();
+      resolve();
+    }, ms);
+    work.then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+    );
+  });
+}
+
+function printDockerHelp(socket: string): void {
+  process.stderr.write(
+    `  export DOCKER_HOST=unix://${socket}\n` +
       `  drover run --rm busybox echo hello     # or: docker run --rm busybox echo hello\n\n`,
   );
-  await new Promise<void>((resolve) => {
+}
+
+function untilSignalled(log: Logger): Promise<void> {
+  return new Promise<void>((resolve) => {
     const stop = (signal: string) => {
-      log.info({ signal }, 'engine stopping; containers keep running');
+      log.info({ signal }, 'stopping; containers keep running');
       resolve();
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
-  await api.close().catch((err: unknown) => log.warn({ err: describeError(err) }, 'closing the API failed'));
-  await engine.close();
 }
 
 /**
- * Ends the daemon process once both daemons have shut down: watchers and
- * timers of idle parts must not keep a stopped daemon alive.
+ * Ends the daemon process once it has shut down: watchers and timers of idle
+ * parts must not keep a stopped daemon alive.
  */
 export function exitWhenStopped(done: Promise<unknown>): void {
   done.then(
     () => process.exit(0),
     () => process.exit(1),
   );
-}
-
-async function loadIfMissing(
-  engine: Engine,
-  tar: string,
-  log: ReturnType<typeof createLogger>,
-): Promise<void> {
-  try {
-    const { loaded } = await engine.loadImages(createReadStream(tar));
-    log.info({ tar, loaded }, 'images loaded');
-  } catch (err) {
-    log.warn({ tar, err: describeError(err) }, 'loading image archive failed');
-  }
 }

@@ -22,6 +22,8 @@ export interface LocalNodeOptions {
   clusterDNS?: string;
   podCIDR?: string;
   controlPlane?: boolean;
+  /** OCI runtime: crun (default) or runc. */
+  runtime?: string;
 }
 
 /**
@@ -48,7 +50,13 @@ export class LocalNode {
   static async create(o: LocalNodeOptions): Promise<LocalNode> {
     if (process.getuid?.() !== 0)
       throw new Error('the node needs root (namespaces, cgroups, mounts): run it with sudo');
-    const engine = new Engine({ dataDir: o.dataDir, runDir: o.runDir, log: o.log, namePrefix: o.namePrefix });
+    const engine = new Engine({
+      dataDir: o.dataDir,
+      runDir: o.runDir,
+      log: o.log,
+      namePrefix: o.namePrefix,
+      runtime: o.runtime,
+    });
     await engine.init();
     for (const tar of o.loadImage ?? []) {
       await engine
@@ -63,6 +71,12 @@ export class LocalNode {
       await node.#api.listen(o.dockerSocket);
     }
     return node;
+  }
+
+  /** Serves the Docker API on one more socket or TCP address (loopback unless asked otherwise). */
+  async listenDockerApi(target: string | { host: string; port: number }): Promise<void> {
+    this.#api ??= createDockerApiServer({ engine: this.engine, log: this.#o.log });
+    await this.#api.listen(target);
   }
 
   async startAgent(conn: Connection): Promise<Agent> {
