@@ -5,11 +5,11 @@
  * kubelet use. Composition happens in init(); each call delegates to the part
  * that owns the concept.
  */
-import { mkdir, open, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
-import { ConflictError, describeError, InvalidError } from '../lib/errors.ts';
+import { ConflictError, describeError, InvalidError, UnavailableError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { extractIntoRoot, packPath, resolveInRoot, statInRoot } from './containers/archive.ts';
 import { Execs } from './containers/exec.ts';
@@ -105,6 +105,8 @@ export class Engine implements EngineApi {
     const o = this.#o;
     await mkdir(o.dataDir, { recursive: true, mode: 0o711 });
     await mkdir(o.runDir, { recursive: true, mode: 0o711 });
+    // Two engines on one data dir would each sweep the other's state as leftovers.
+    await claimDataDir(join(o.dataDir, 'engine.pid'));
     this.#cgroups = await detectCgroups();
     await ensureHybridFix(this.#log, this.#cgroups);
     // conmon fsyncs its pid and exit files: on tmpfs that costs nothing.
@@ -851,6 +853,26 @@ function untilMatches(filters: Filters, createdMs: number): boolean {
 }
 
 export { normalizeSignal };
+
+async function claimDataDir(pidFile: string): Promise<void> {
+  const text = await readFile(pidFile, 'utf8').catch(() => '');
+  const pid = Number(text.trim());
+  if (pid > 0 && pid !== process.pid && isAlive(pid)) {
+    throw new UnavailableError(
+      `another engine (pid ${pid}) is using ${dirname(pidFile)}: stop it first, or give this one its own --data-dir`,
+    );
+  }
+  await writeFile(pidFile, `${process.pid}\n`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 async function findInit(): Promise<string | undefined> {
   for (const p of [
