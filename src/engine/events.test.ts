@@ -49,3 +49,23 @@ test('label filters need every label to match', async () => {
   }
   assert.deepEqual(ids, ['a']);
 });
+
+test('a stream with an until and no events ends at that time', async () => {
+  const bus = new EventBus();
+  const started = Date.now();
+  const seen = [];
+  for await (const e of bus.stream({ until: started / 1000 + 0.05 })) seen.push(e);
+  assert.deepEqual(seen, []);
+  assert.ok(Date.now() - started >= 49, 'not before the until time');
+});
+
+test('events published during a replay are delivered once', async () => {
+  const bus = new EventBus();
+  bus.publish('container', 'create', 'a');
+  const ids: string[] = [];
+  for await (const e of bus.stream({ since: 0, until: Date.now() / 1000 + 0.2 })) {
+    ids.push(e.Actor.ID);
+    if (e.Actor.ID === 'a') bus.publish('container', 'start', 'b');
+  }
+  assert.deepEqual(ids, ['a', 'b']);
+});

@@ -64,38 +64,39 @@ export class EventBus {
       queue.push(e);
       wake?.();
     };
-    // Subscribe before replaying so that nothing published in between is lost.
+    // Subscribe and snapshot the history in one step: nothing published in
+    // between is lost, and nothing is delivered twice.
     this.#listeners.add(listener);
+    const past = opts.since !== undefined ? [...this.#history] : [];
     const onAbort = () => wake?.();
     opts.signal?.addEventListener('abort', onAbort);
     try {
       if (opts.since !== undefined) {
-        for (const e of this.#history) {
+        for (const e of past) {
           if (e.timeNano < opts.since * 1e9) continue;
           if (opts.until !== undefined && e.timeNano > opts.until * 1e9) return;
           if (matches(e)) yield e;
         }
       }
-      const nowSec = Date.now() / 1000;
-      if (opts.until !== undefined && opts.until <= nowSec) return;
-      const untilTimer =
-        opts.until !== undefined ? setTimeout(() => wake?.(), (opts.until - nowSec) * 1000) : undefined;
-      try {
-        while (!opts.signal?.aborted) {
-          const e = queue.shift();
-          if (e) {
-            if (opts.until !== undefined && e.timeNano > opts.until * 1e9) return;
-            if (matches(e)) yield e;
-            continue;
-          }
-          if (opts.until !== undefined && Date.now() / 1000 >= opts.until) return;
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-          });
-          wake = undefined;
+      while (!opts.signal?.aborted) {
+        const e = queue.shift();
+        if (e) {
+          if (opts.until !== undefined && e.timeNano > opts.until * 1e9) return;
+          if (matches(e)) yield e;
+          continue;
         }
-      } finally {
-        clearTimeout(untilTimer);
+        const leftMs = opts.until === undefined ? undefined : opts.until * 1000 - Date.now();
+        if (leftMs !== undefined && leftMs <= 0) return;
+        // Each wait arms its own deadline timer (one armed once could fire while
+        // nobody waits, or a hair early, and the stream would never end).
+        await new Promise<void>((resolve) => {
+          const timer = leftMs === undefined ? undefined : setTimeout(resolve, Math.ceil(leftMs) + 1);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
       }
     } finally {
       this.#listeners.delete(listener);
