@@ -484,6 +484,9 @@ export class Engine implements EngineApi {
       }
       handle.stdout.resume();
       handle.stderr.resume();
+      // The container may exit while input still flows: a write to the closed
+      // socket must end this relay, not the daemon.
+      handle.stdin.on('error', () => stdin.unpipe());
       stdin.pipe(handle.stdin);
       stdin.once('end', () => handle?.close());
     };
