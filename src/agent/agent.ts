@@ -121,6 +121,11 @@ export class Agent {
   }
 
   /** Registers the node, re-adopts or cleans up what the engine holds, then runs pods until stop(). */
+  /** The agent's shared informer caches; node-level parts (proxy, DNS, ingress) reuse them after start(). */
+  get informers(): InformerFactory {
+    return this.#informers;
+  }
+
   async start(): Promise<void> {
     const o = this.#o;
     await mkdir(o.dataDir, { recursive: true, mode: 0o700 });

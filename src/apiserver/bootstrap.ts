@@ -18,12 +18,25 @@ async function ensure(
   }
 }
 
+export interface BootstrapNetwork {
+  serviceCidr: string;
+  clusterDNS: string;
+}
+
+/** The `kubernetes` Service's address: the first of the service range, as upstream. */
+export function firstServiceIp(cidr: string): string {
+  const [ip = '10.43.0.0'] = cidr.split('/');
+  const o = ip.split('.').map(Number);
+  return [o[0], o[1], o[2], (o[3] ?? 0) + 1].join('.');
+}
+
 /** Creates what every cluster starts with: the system namespaces and the `kubernetes` Service. */
 export async function bootstrap(
   objects: ObjectStore,
   types: TypeRegistry,
   apiHost: string,
   apiPort: number,
+  network: BootstrapNetwork = { serviceCidr: '10.43.0.0/16', clusterDNS: '10.43.0.10' },
 ): Promise<void> {
   const nsType = types.lookup('', 'v1', 'namespaces');
   const svcType = types.lookup('', 'v1', 'services');
@@ -42,7 +55,7 @@ export async function bootstrap(
         labels: { component: 'apiserver', provider: 'kubernetes' },
       },
       spec: {
-        clusterIP: '10.43.0.1',
+        clusterIP: firstServiceIp(network.serviceCidr),
         ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: apiPort }],
       },
     });

@@ -6,7 +6,7 @@ import { builtinTypes } from '../api/kinds/index.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../storage/store.ts';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.ts';
-import { ServiceAllocator } from './admission/service-allocator.ts';
+import { defaultRanges, ServiceAllocator } from './admission/service-allocator.ts';
 import {
   type Authenticator,
   type Authorizer,
@@ -48,6 +48,10 @@ export interface ApiServerOptions {
   garbageCollection?: boolean;
   /** How often the store is compacted to the revision seen one interval earlier (default 5 min; 0 = never). */
   compactIntervalMs?: number;
+  /** Service cluster IP range (default 10.43.0.0/16); its first address is the `kubernetes` Service's. */
+  serviceCidr?: string;
+  /** The cluster DNS address every node serves (default 10.43.0.10). */
+  clusterDNS?: string;
 }
 
 export const serverVersion = {
@@ -89,9 +93,19 @@ export class ApiServer {
     const nsType = this.types.lookup('', 'v1', 'namespaces');
     if (!nsType) throw new Error('namespaces type missing');
     this.#namespaces = new NamespaceLifecycle(() => this.objects, nsType);
-    this.objects = new ObjectStore(opts.store, [this.#namespaces, new ServiceAllocator(opts.store)], {
-      gcFinalizers: opts.garbageCollection,
-    });
+    this.objects = new ObjectStore(
+      opts.store,
+      [
+        this.#namespaces,
+        new ServiceAllocator(opts.store, {
+          ...defaultRanges,
+          ...(opts.serviceCidr ? { serviceCidr: opts.serviceCidr } : {}),
+        }),
+      ],
+      {
+        gcFinalizers: opts.garbageCollection,
+      },
+    );
     this.#openapi = new OpenApi(this.types);
   }
 
@@ -130,7 +144,10 @@ export class ApiServer {
     if (!crdType || !nsType) throw new Error('core types missing');
     await this.#namespaces.start(this.#abort.signal, log);
     await watchCrds({ objects: this.objects, types: this.types, crdType, log, signal: this.#abort.signal });
-    await bootstrap(this.objects, this.types, this.#opts.host, addr.port);
+    await bootstrap(this.objects, this.types, this.#opts.host, addr.port, {
+      serviceCidr: this.#opts.serviceCidr ?? defaultRanges.serviceCidr,
+      clusterDNS: this.#opts.clusterDNS ?? '10.43.0.10',
+    });
     await new NamespaceFinalizer(this.objects, this.types, nsType, log).start(this.#abort.signal);
     this.#startCompaction();
     log.info({ url: this.url }, 'api server listening');

@@ -16,6 +16,17 @@ export interface ServerOptions {
   disableControllers?: boolean;
   /** Set by callers that run the garbage collector with the server (not a flag). */
   garbageCollection?: boolean;
+  /** Service cluster IP range; the `kubernetes` Service takes its first address. */
+  serviceCidr?: string;
+  /** Pod network of the cluster (a /24 per node). */
+  clusterCidr?: string;
+  /** Cluster DNS address, served by every node (from the service range). */
+  clusterDns?: string;
+  /** This machine as a node (all-in-one): name, and a prefix for its kernel objects (tests run several). */
+  nodeName?: string;
+  namePrefix?: string;
+  /** Image archives loaded into this node's engine at start (all-in-one). */
+  loadImage?: string[];
   /** Set by callers that serve pods/log, pods/exec... (the agent); not a flag. */
   subresources?: SubresourceHandlers;
 }
@@ -34,6 +45,12 @@ export function registerServer(program: Command): void {
     .option('--no-agent', 'run the control plane only (no node agent on this machine)')
     .option('--disable-scheduler', 'do not run the scheduler in this server')
     .option('--disable-controllers', 'do not run the controller manager in this server')
+    .option('--service-cidr <cidr>', 'cluster IPs of Services', '10.43.0.0/16')
+    .option('--cluster-cidr <cidr>', 'pod addresses (a /24 per node)', '10.42.0.0/16')
+    .option('--cluster-dns <ip>', 'cluster DNS address (in the service range)', '10.43.0.10')
+    .option('--node-name <name>', "this machine's node name (default: the hostname)")
+    .option('--name-prefix <prefix>', "prefix for this node's kernel objects and containers")
+    .option('--load-image <tar...>', 'image archives to load into this node at start')
     .option('--run-dir <dir>', 'runtime state of this node (tmpfs)', '/run/drover')
     .option('--docker-socket <path>', "this node's Docker API socket", '/run/drover/docker.sock')
     .action(async (opts: ServerOptions & { runDir: string; dockerSocket: string }, cmd: Command) => {
@@ -48,6 +65,7 @@ export function registerServer(program: Command): void {
         server: opts,
         runDir: opts.runDir,
         dockerSocket: opts.dockerSocket,
+        loadImage: opts.loadImage,
         logLevel,
       });
       await done;
@@ -105,6 +123,8 @@ export async function startServer(opts: ServerOptions, logLevel = 'info'): Promi
     // The in-process garbage collector takes foreground and orphan deletions.
     garbageCollection: opts.garbageCollection ?? !opts.disableControllers,
     subresources: opts.subresources,
+    serviceCidr: opts.serviceCidr,
+    clusterDNS: opts.clusterDns,
   });
   await server.start();
   const connectHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;

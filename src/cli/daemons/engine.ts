@@ -54,6 +54,10 @@ export async function runAllInOne(o: {
     dockerSocket: o.dockerSocket,
     loadImage: o.loadImage,
     controlPlane: true,
+    nodeName: o.server.nodeName,
+    namePrefix: o.server.namePrefix,
+    clusterDNS: o.server.clusterDns,
+    clusterCIDR: o.server.clusterCidr,
   });
   const server = await startServer({ ...o.server, subresources: node.subresources }, level);
   await node.startAgent(await loadKubeconfig(server.kubeconfigPath));

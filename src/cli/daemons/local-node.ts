@@ -21,6 +21,7 @@ export interface LocalNodeOptions {
   nodeName?: string;
   clusterDNS?: string;
   podCIDR?: string;
+  clusterCIDR?: string;
   controlPlane?: boolean;
   /** OCI runtime: crun (default) or runc. */
   runtime?: string;
@@ -92,6 +93,7 @@ export class LocalNode {
       log: o.log.child({ component: 'agent' }),
       clusterDNS: o.clusterDNS,
       podCIDR: o.podCIDR,
+      clusterCIDR: o.clusterCIDR,
       controlPlane: o.controlPlane,
       network: prefix
         ? { bridge: `${prefix}cni0`, netnsPrefix: `${prefix}k-`, networkName: `${prefix}-pods` }
