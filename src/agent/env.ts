@@ -6,8 +6,9 @@
  * reference is a ConfigError: the container waits with
  * CreateContainerConfigError and the message upstream prints.
  */
+
+import { parseQuantity } from '../api/quantity.ts';
 import type { Pod } from '../client/index.ts';
-import { parseQuantity } from './quantity.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

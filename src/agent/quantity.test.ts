@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { engineResources, parseQuantity, qosClass } from './quantity.ts';
+import { parseQuantity } from '../api/quantity.ts';
+import { engineResources, qosClass } from './quantity.ts';
 
 test('quantities', () => {
   assert.equal(parseQuantity('100m'), 0.1);

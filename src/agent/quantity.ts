@@ -1,37 +1,8 @@
 /**
- * Resource quantities ("100m", "128Mi", "1.5") to numbers, and the engine
- * limits and QoS class they give a pod. A few lines rather than importing the
- * scheduler's parser: agent/ depends only on client/ and engine/.
+ * The engine limits and QoS class a pod's resource quantities give it, as
+ * the kubelet derives them. Parsing is api/quantity.ts's.
  */
-import { InvalidError } from '../lib/errors.ts';
-
-const suffixes: Record<string, number> = {
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-  n: 1e-9,
-  u: 1e-6,
-  m: 1e-3,
-  '': 1,
-  k: 1e3,
-  K: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-};
-
-export function parseQuantity(q: string | number): number {
-  if (typeof q === 'number') return q;
-  const m = /^([+-]?[0-9.]+)(?:[eE]([+-]?[0-9]+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkKMGTPE])?)$/.exec(q.trim());
-  const v = m ? Number(m[1]) * (m[2] ? 10 ** Number(m[2]) : (suffixes[m[3] ?? ''] ?? 1)) : Number.NaN;
-  if (Number.isNaN(v)) throw new InvalidError(`parsing quantity "${q}": not a Kubernetes quantity`);
-  return v;
-}
+import { parseQuantity } from '../api/quantity.ts';
 
 export interface Resources {
   requests?: Record<string, string>;

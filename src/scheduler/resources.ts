@@ -1,5 +1,5 @@
+import { parseMilli, parseQuantity } from '../api/quantity.ts';
 import type { Container, Pod } from '../client/index.ts';
-import { parseMilli, parseQuantity } from './quantity.ts';
 import { specOf } from './types.ts';
 
 /** Amounts of resources: CPU in millicores, memory and storage in bytes, others as counts. */
