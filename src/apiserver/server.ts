@@ -5,7 +5,9 @@ import type { Duplex } from 'node:stream';
 import { builtinTypes } from '../api/kinds/index.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../storage/store.ts';
+import { LimitRanger } from './admission/limit-ranger.ts';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.ts';
+import { ResourceQuotaAdmission } from './admission/resource-quota.ts';
 import { defaultRanges, ServiceAllocator } from './admission/service-allocator.ts';
 import {
   type Authenticator,
@@ -101,12 +103,21 @@ export class ApiServer {
           ...defaultRanges,
           ...(opts.serviceCidr ? { serviceCidr: opts.serviceCidr } : {}),
         }),
+        // Mutating before validating, as upstream orders them: LimitRanger, then ResourceQuota last.
+        new LimitRanger(() => this.objects, this.#builtin('limitranges')),
+        new ResourceQuotaAdmission(() => this.objects, this.#builtin('resourcequotas')),
       ],
       {
         gcFinalizers: opts.garbageCollection,
       },
     );
     this.#openapi = new OpenApi(this.types);
+  }
+
+  #builtin(plural: string) {
+    const t = this.types.lookup('', 'v1', plural);
+    if (!t) throw new Error(`${plural} type missing`);
+    return t;
   }
 
   /** `https://host:port` once started. */
