@@ -10,6 +10,8 @@ import { newGarbageCollector } from './garbage-collector.ts';
 import { newJobController } from './job.ts';
 import { newNamespaceController } from './namespace.ts';
 import { newReplicaSetController, newReplicationControllerController } from './replica-set.ts';
+import { newResourceQuotaController } from './resource-quota.ts';
+import { newServiceAccountController } from './serviceaccount.ts';
 
 /** Every controller by name: the registry `--controllers` picks from. */
 export function defaultControllers(): Map<string, ControllerFactory> {
@@ -21,6 +23,8 @@ export function defaultControllers(): Map<string, ControllerFactory> {
     ['cronjob', newCronJobController],
     ['garbagecollector', newGarbageCollector],
     ['namespace', newNamespaceController],
+    ['serviceaccount', newServiceAccountController],
+    ['resourcequota', newResourceQuotaController],
   ]);
 }
 
