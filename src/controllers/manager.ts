@@ -6,6 +6,7 @@ import type { ControllerContext, ControllerFactory } from './controller.ts';
 import { runController } from './controller.ts';
 import { newCronJobController } from './cronjob.ts';
 import { newDeploymentController } from './deployment.ts';
+import { newEndpointSliceController } from './endpoint-slice.ts';
 import { newGarbageCollector } from './garbage-collector.ts';
 import { newJobController } from './job.ts';
 import { newNamespaceController } from './namespace.ts';
@@ -25,6 +26,7 @@ export function defaultControllers(): Map<string, ControllerFactory> {
     ['namespace', newNamespaceController],
     ['serviceaccount', newServiceAccountController],
     ['resourcequota', newResourceQuotaController],
+    ['endpointslice', newEndpointSliceController],
   ]);
 }
 
