@@ -46,6 +46,9 @@ function session(proc: FakeProcess, tty: boolean, stdin: boolean, onEnd: Promise
   return { tty, output: out, stdin: input, resize: async () => {}, close };
 }
 
+/** Like a runtime's exec start; see FakeProcess. */
+const EXEC_START_MS = 15;
+
 export class FakeEngine extends FakeContainers implements EngineApi {
   private readonly execs = new Map<string, FakeExec>();
   /** Every resize request, for tests: container or exec id, rows, cols. */
@@ -193,7 +196,7 @@ export class FakeEngine extends FakeContainers implements EngineApi {
   async startExec(execId: string, opts: { detach?: boolean; tty?: boolean }) {
     const e = this.findExec(execId);
     const tty = opts.tty ?? e.req.Tty === true;
-    const proc = new FakeProcess(e.req.Cmd, tty);
+    const proc = new FakeProcess(e.req.Cmd, tty, EXEC_START_MS);
     e.running = true;
     const done = proc.exited.then((code) => {
       e.running = false;

@@ -57,17 +57,24 @@ export class FakeProcess extends EventEmitter {
   private killed: ((code: number) => void) | null = null;
   private readonly tty: boolean;
 
-  constructor(cmd: string[], tty: boolean) {
+  /**
+   * `startDelayMs` stands in for the runtime's process start (a real `crun
+   * exec` takes ~10-20 ms). Clients that read a hijacked stream from the raw
+   * socket after parsing the HTTP headers through a buffered reader (docker-py)
+   * lose output that arrives together with the headers; real daemons never
+   * produce output that fast, so the fake must not either.
+   */
+  constructor(cmd: string[], tty: boolean, startDelayMs = 0) {
     super();
     this.tty = tty;
     this.exited = new Promise<number>((resolve) => {
       const killP = new Promise<number>((r) => {
         this.killed = r;
       });
-      // Run on the next turn so listeners attached right after start see everything.
-      setImmediate(() => {
-        void Promise.race([this.run(cmd), killP]).then(resolve);
-      });
+      const run = () => void Promise.race([this.run(cmd), killP]).then(resolve);
+      // At least the next turn, so listeners attached right after start see everything.
+      if (startDelayMs > 0) setTimeout(run, startDelayMs);
+      else setImmediate(run);
     });
   }
 

@@ -90,6 +90,13 @@ export function createDockerApiServer(opts: DockerApiServerOptions): DockerApiSe
       if (match.kind === 'not-found' || (upgrade && !match.route.hijack)) {
         throw new HttpError(404, 'page not found');
       }
+      if (res && !match.route.hijack) {
+        // The connection allows half-open (see httpServer): a client's FIN ends
+        // streaming work (events, logs -f, stats), as Go's CloseNotify does for dockerd.
+        const onEnd = () => ac.abort();
+        req.socket.once('end', onEnd);
+        res.once('close', () => req.socket.off('end', onEnd));
+      }
       const ctx: Context = {
         method,
         path,
@@ -118,6 +125,11 @@ export function createDockerApiServer(opts: DockerApiServerOptions): DockerApiSe
       for (const [k, v] of Object.entries(commonHeaders())) res.setHeader(k, v);
       void dispatch(req, res, null);
     });
+    // Old clients (API < 1.24-style, no Upgrade header) half-close after sending
+    // an attach/exec start and read the raw stream until we close, as dockerd
+    // allows. Node ends such a response at the client's FIN unless the server
+    // allows half-open HTTP connections (a long-standing, undocumented switch).
+    (server as Server & { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
     server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       hijacked.add(socket);
       socket.on('close', () => hijacked.delete(socket));
