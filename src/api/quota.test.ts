@@ -12,7 +12,7 @@ const formats: [number, string, string][] = [
   [64 * 2 ** 20 * 1000, '1Gi', '64Mi'],
   [1536 * 2 ** 20 * 1000, '10Gi', '1536Mi'],
   [1000 * 1000, '1Gi', '1k'],
-  [1500 * 1000, '1Gi', '1500',
+  [1500 * 1000, '1Gi', '1500'],
 ];
 for (const [milli, like, want] of formats) {
   test(`formatQuantity(${milli}, ${like || 'DecimalSI'}) = ${want}`, () =>
