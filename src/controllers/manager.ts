@@ -7,6 +7,7 @@ import { runController } from './controller.ts';
 import { newCronJobController } from './cronjob.ts';
 import { newDeploymentController } from './deployment.ts';
 import { newEndpointSliceController } from './endpoint-slice.ts';
+import { newEndpointsController } from './endpoints.ts';
 import { newGarbageCollector } from './garbage-collector.ts';
 import { newJobController } from './job.ts';
 import { newNamespaceController } from './namespace.ts';
@@ -27,6 +28,7 @@ export function defaultControllers(): Map<string, ControllerFactory> {
     ['serviceaccount', newServiceAccountController],
     ['resourcequota', newResourceQuotaController],
     ['endpointslice', newEndpointSliceController],
+    ['endpoint', newEndpointsController],
   ]);
 }
 
