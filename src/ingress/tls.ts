@@ -6,7 +6,8 @@
  */
 import { execFile } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { UnavailableError } from '../lib/errors.ts';
 import type { Secret } from './model.ts';
@@ -39,6 +40,7 @@ export async function ensureFallbackCertificate(path: string): Promise<string> {
   if (existing?.includes('PRIVATE KEY')) return existing;
   const keyPath = `${path}.key`;
   try {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     await run('openssl', [
       'req',
       '-x509',
@@ -64,8 +66,11 @@ export async function ensureFallbackCertificate(path: string): Promise<string> {
     await rm(`${path}.crt`, { force: true });
     return pem;
   } catch (err) {
-    throw new UnavailableError(`creating the fallback ingress certificate: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new UnavailableError(
+      `creating the fallback ingress certificate: ${String((err as { stderr?: string }).stderr || (err as Error).message).trim()}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
