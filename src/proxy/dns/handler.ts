@@ -1,0 +1,168 @@
+/**
+ * One DNS message in, one out (or none): the protocol rules around the
+ * cluster zone and the forwarder.
+ *
+ * - Not a query (QR set), shorter than a header: dropped, never answered
+ *   (answering responses invites reflection loops).
+ * - Undecodable, not exactly one question, bad names, several OPT records,
+ *   oversized: FORMERR. Opcodes other than QUERY: NOTIMP. EDNS versions
+ *   above 0: BADVERS. Zone transfers and classes other than IN: REFUSED.
+ * - Names in the cluster zone (and reverse names of cluster addresses) are
+ *   answered authoritatively; everything else goes to the forwarder. A CNAME
+ *   (ExternalName) is followed, up to 8 links, as a recursive server does.
+ * - Over UDP a reply larger than 512 bytes, or the client's EDNS buffer size,
+ *   is sent empty with TC set so the client retries over TCP (RFC 1035 §4.2.1,
+ *   RFC 6891 §6.2.5).
+ */
+import {
+  type Answer,
+  AUTHORITATIVE_ANSWER,
+  type DecodedPacket,
+  decode,
+  encode,
+  type OptAnswer,
+  type Question,
+  RECURSION_AVAILABLE,
+  RECURSION_DESIRED,
+  TRUNCATED_RESPONSE,
+} from 'dns-packet';
+import { describeError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/logger.ts';
+import type { Forwarded, Forwarder } from './forwarder.ts';
+import { isValidQueryName } from './names.ts';
+import { rcode } from './rcodes.ts';
+import type { ClusterZone } from './zone.ts';
+
+export type Transport = 'udp' | 'tcp';
+
+export interface HandlerOptions {
+  zone: ClusterZone;
+  /** Resolves names outside the zone; without one they are REFUSED. */
+  forwarder?: Pick<Forwarder, 'resolve'>;
+  log: Logger;
+}
+
+/** The EDNS buffer size we announce and the most we send over UDP (the DNS flag day 2020 figure). */
+const ourUdpSize = 1232;
+/** Largest query we read: a query carries one question and an OPT record, far below this. */
+const maxQueryBytes = 4096;
+const maxChain = 8;
+
+interface Outcome {
+  rcode: number;
+  authoritative: boolean;
+  answers: Answer[];
+  authorities: Answer[];
+  additionals: Answer[];
+}
+
+export class DnsHandler {
+  readonly #o: HandlerOptions;
+
+  constructor(o: HandlerOptions) {
+    this.#o = o;
+  }
+
+  /** The reply to `msg`, or undefined when it must be dropped. Never throws. */
+  async handle(msg: Buffer, transport: Transport): Promise<Buffer | undefined> {
+    if (msg.length < 12 || (msg.readUInt8(2) & 0x80) !== 0) return undefined;
+    if (msg.length > maxQueryBytes) return headerOnlyReply(msg, rcode.FORMERR);
+    let query: DecodedPacket;
+    try {
+      query = decode(msg);
+    } catch {
+      return headerOnlyReply(msg, rcode.FORMERR);
+    }
+    const opcode = (msg.readUInt8(2) >> 3) & 0x0f;
+    if (opcode !== 0) return headerOnlyReply(msg, rcode.NOTIMP);
+    const opts = (query.additionals ?? []).filter((a): a is OptAnswer => a.type === 'OPT');
+    const q = query.questions?.[0];
+    if (!q || query.questions?.length !== 1 || opts.length > 1 || !isValidQueryName(q.name))
+      return headerOnlyReply(msg, rcode.FORMERR);
+    const opt = opts[0];
+    const limit =
+      transport === 'tcp' ? 0xffff : opt ? Math.min(Math.max(opt.udpPayloadSize, 512), ourUdpSize) : 512;
+    if (opt && opt.ednsVersion > 0) return this.#reply(query, q, opt, limit, failure(rcode.BADVERS));
+    let out: Outcome;
+    try {
+      out = await this.#answer(q);
+    } catch (err) {
+      this.#o.log.warn({ name: q.name, type: q.type, err: describeError(err) }, 'answering dns query failed');
+      out = failure(rcode.SERVFAIL);
+    }
+    return this.#reply(query, q, opt, limit, out);
+  }
+
+  async #answer(q: Question): Promise<Outcome> {
+    if (q.class !== 'IN' || q.type === 'AXFR' || q.type === 'IXFR') return failure(rcode.REFUSED);
+    const out: Outcome = { rcode: 0, authoritative: false, answers: [], authorities: [], additionals: [] };
+    let name = q.name;
+    for (let link = 0; link < maxChain; link++) {
+      const z = this.#o.zone.resolve(name, q.type);
+      const step: Forwarded | undefined = z
+        ? z
+        : this.#o.forwarder
+          ? await this.#o.forwarder.resolve(name, q.type, q.class)
+          : { rcode: 'REFUSED', answers: [], authorities: [], additionals: [] };
+      if (link === 0) out.authoritative = z !== undefined && z.rcode !== 'SERVFAIL';
+      out.rcode = rcode[step.rcode as keyof typeof rcode] ?? rcode.SERVFAIL;
+      out.answers.push(...step.answers);
+      out.authorities = step.authorities;
+      out.additionals = step.additionals;
+      // Forwarded answers come complete (the upstream followed its CNAMEs); ours may end in one.
+      if (!z?.chase) return out;
+      name = z.chase;
+    }
+    return out;
+  }
+
+  #reply(query: DecodedPacket, q: Question, opt: OptAnswer | undefined, limit: number, out: Outcome): Buffer {
+    const base =
+      RECURSION_AVAILABLE |
+      ((query.flags ?? 0) & RECURSION_DESIRED) |
+      (out.authoritative ? AUTHORITATIVE_ANSWER : 0) |
+      (out.rcode & 0x0f);
+    const ourOpt: OptAnswer | undefined = opt && {
+      name: '.',
+      type: 'OPT',
+      udpPayloadSize: ourUdpSize,
+      extendedRcode: out.rcode >> 4,
+      ednsVersion: 0,
+      flags: 0,
+      flag_do: false,
+      options: [],
+    };
+    const extra = ourOpt ? [ourOpt] : [];
+    const full = encode({
+      id: query.id,
+      type: 'response',
+      flags: base,
+      questions: [q],
+      answers: out.answers,
+      authorities: out.authorities,
+      additionals: [...out.additionals, ...extra],
+    });
+    if (full.length <= limit) return full;
+    return encode({
+      id: query.id,
+      type: 'response',
+      flags: base | TRUNCATED_RESPONSE,
+      questions: [q],
+      additionals: extra,
+    });
+  }
+}
+
+function failure(rcode: number): Outcome {
+  return { rcode, authoritative: false, answers: [], authorities: [], additionals: [] };
+}
+
+/** A bare reply (no sections) echoing the query's ID, opcode and RD bit: for queries we cannot read. */
+function headerOnlyReply(msg: Buffer, rcode: number): Buffer {
+  const out = Buffer.alloc(12);
+  out.writeUInt16BE(msg.readUInt16BE(0), 0);
+  const opcodeAndRd = msg.readUInt8(2) & 0x79;
+  out.writeUInt8(0x80 | opcodeAndRd, 2);
+  out.writeUInt8(RECURSION_AVAILABLE | (rcode & 0x0f), 3);
+  return out;
+}
