@@ -1,5 +1,6 @@
+import { matchesLabels, selectorRequirements } from './label-selector.ts';
 import type { FieldError } from './resource.ts';
-import { isObject, type KubeObject } from './types.ts';
+import { isObject, type JsonObject, type KubeObject } from './types.ts';
 
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -129,4 +130,84 @@ export function immutable(oldValue: unknown, newValue: unknown, field: string): 
 
 export function isDnsLabel(s: string): boolean {
   return s.length <= 63 && dns1123Label.test(s);
+}
+
+/** A string map as Go's `%#v` prints it in upstream's messages: `map[string]string{"app":"web"}`. */
+export function goStringMap(v: unknown): string {
+  if (!isObject(v)) return 'map[string]string(nil)';
+  const body = Object.keys(v)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${JSON.stringify(String(v[k]))}`)
+    .join(', ');
+  return `map[string]string{${body}}`;
+}
+
+const selectorOps = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
+
+/** A metav1.LabelSelector's shape: label keys and values, operators and their values (upstream's rules). */
+export function validateLabelSelector(sel: JsonObject, field: string): FieldError[] {
+  const out = validateLabels(sel.matchLabels, `${field}.matchLabels`);
+  const exprs = sel.matchExpressions;
+  if (exprs === undefined || exprs === null) return out;
+  if (!Array.isArray(exprs)) return [...out, invalid(`${field}.matchExpressions`, exprs, 'must be a list')];
+  exprs.forEach((e: unknown, i) => {
+    const f = `${field}.matchExpressions[${i}]`;
+    const r = isObject(e) ? e : {};
+    const values = Array.isArray(r.values) ? r.values : [];
+    if (typeof r.key !== 'string' || r.key === '') out.push(required(`${f}.key`));
+    else out.push(...validateQualifiedKey(r.key, `${f}.key`));
+    if (!selectorOps.includes(String(r.operator)))
+      out.push(invalid(`${f}.operator`, r.operator ?? '', 'not a valid selector operator'));
+    else if ((r.operator === 'In' || r.operator === 'NotIn') && values.length === 0)
+      out.push({
+        reason: 'FieldValueRequired',
+        field: `${f}.values`,
+        message: "Required value: must be specified when `operator` is 'In' or 'NotIn'",
+      });
+    else if ((r.operator === 'Exists' || r.operator === 'DoesNotExist') && values.length > 0)
+      out.push(
+        forbidden(`${f}.values`, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"),
+      );
+  });
+  return out;
+}
+
+/** Whether a LabelSelector (matchLabels and matchExpressions) selects `labels`. */
+export function selectorMatches(sel: JsonObject, labels: unknown): boolean {
+  const reqs = selectorRequirements(sel as Parameters<typeof selectorRequirements>[0]);
+  const set: Record<string, string> = {};
+  if (isObject(labels)) for (const [k, v] of Object.entries(labels)) set[k] = String(v);
+  return matchesLabels(reqs, set);
+}
+
+/**
+ * The workload rule: `spec.selector` is required (unless `selectorRequired`
+ * is false), well formed, and selects the pod template's labels, else
+ * upstream's `spec.template.metadata.labels: Invalid value:
+ * map[string]string{...}: \`selector\` does not match template \`labels\``.
+ */
+export function validateWorkloadSelector(
+  spec: unknown,
+  opts: { field?: string; selectorRequired?: boolean } = {},
+): FieldError[] {
+  const field = opts.field ?? 'spec';
+  const sel = isObject(spec) ? spec.selector : undefined;
+  if (!isObject(sel)) return opts.selectorRequired === false ? [] : [required(`${field}.selector`)];
+  const out = validateLabelSelector(sel, `${field}.selector`);
+  if (out.length > 0) return out;
+  const labels =
+    isObject(spec) && isObject(spec.template) && isObject(spec.template.metadata)
+      ? spec.template.metadata.labels
+      : undefined;
+  const empty =
+    Object.keys(isObject(sel.matchLabels) ? sel.matchLabels : {}).length === 0 &&
+    !(Array.isArray(sel.matchExpressions) && sel.matchExpressions.length > 0);
+  if (!empty && !selectorMatches(sel, labels)) {
+    out.push({
+      reason: 'FieldValueInvalid',
+      field: `${field}.template.metadata.labels`,
+      message: `Invalid value: ${goStringMap(labels)}: \`selector\` does not match template \`labels\``,
+    });
+  }
+  return out;
 }

@@ -11,7 +11,7 @@ import {
   workloadWide,
 } from '../table-format.ts';
 import { getPath, isObject, type KubeObject, setDefault, specOf } from '../types.ts';
-import { immutable, invalid, required, validateMeta } from '../validation.ts';
+import { immutable, invalid, validateMeta, validateWorkloadSelector } from '../validation.ts';
 import { defaultPodSpec, validatePodSpec } from './pod.ts';
 
 const tmplSpec = ['spec', 'template', 'spec'];
@@ -22,27 +22,13 @@ export function validateSelectorTemplate(
   old?: KubeObject,
   selectorRequired = true,
 ): FieldError[] {
-  const out: FieldError[] = [];
   const sel = getPath(obj, ['spec', 'selector']);
-  const labels = getPath(obj, ['spec', 'template', 'metadata', 'labels']);
-  if (!isObject(sel)) {
-    if (selectorRequired) out.push(required('spec.selector'));
-  } else {
+  const out: FieldError[] = validateWorkloadSelector(obj.spec, { selectorRequired });
+  if (isObject(sel)) {
     const ml = isObject(sel.matchLabels) ? sel.matchLabels : {};
-    if (Object.keys(ml).length === 0 && !Array.isArray(sel.matchExpressions)) {
+    const exprs = Array.isArray(sel.matchExpressions) ? sel.matchExpressions : [];
+    if (Object.keys(ml).length === 0 && exprs.length === 0) {
       out.push(invalid('spec.selector', sel, 'empty selector is invalid for deployment'));
-    }
-    for (const [k, v] of Object.entries(ml)) {
-      if (!isObject(labels) || labels[k] !== v) {
-        out.push(
-          invalid(
-            'spec.template.metadata.labels',
-            labels ?? {},
-            '`selector` does not match template `labels`',
-          ),
-        );
-        break;
-      }
     }
   }
   if (old) out.push(...immutable(getPath(old, ['spec', 'selector']), sel, 'spec.selector'));

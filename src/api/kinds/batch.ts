@@ -12,7 +12,7 @@ import {
   str,
 } from '../table-format.ts';
 import { asArray, ensurePath, getPath, isObject, type KubeObject, setDefault, specOf } from '../types.ts';
-import { invalid, notSupported, required, validateMeta } from '../validation.ts';
+import { invalid, notSupported, required, validateMeta, validateWorkloadSelector } from '../validation.ts';
 import { defaultPodSpec, validatePodSpec } from './pod.ts';
 
 function defaultJobSpec(spec: Record<string, unknown>): void {
@@ -84,9 +84,13 @@ export const job: ResourceType = {
     },
     validate(obj) {
       const out = [...validateMeta(obj, 'subdomain'), ...validateJobSpec(obj.spec, 'spec')];
-      const c = getPath(obj, ['spec', 'completions']);
-      if (c !== undefined && c !== null && (typeof c !== 'number' || c < 0))
-        out.push(invalid('spec.completions', c, 'must be greater than or equal to 0'));
+      for (const f of ['completions', 'parallelism', 'backoffLimit']) {
+        const c = getPath(obj, ['spec', f]);
+        if (c !== undefined && c !== null && (typeof c !== 'number' || c < 0))
+          out.push(invalid(`spec.${f}`, c, 'must be greater than or equal to 0'));
+      }
+      // Generated or given (manualSelector), the selector must select the template's pods.
+      out.push(...validateWorkloadSelector(obj.spec));
       return out;
     },
     table: {
