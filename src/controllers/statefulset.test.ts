@@ -13,7 +13,7 @@ const image = (tag: string) => ({
 });
 const sts = (
   replicas: number,
-  o: { tag?: string; spec?: Record<string, unknown>; status?: object } = {},
+  o: { tag?: string; spec?: Record<string, unknown>; status?: Record<string, unknown> } = {},
 ): StatefulSet => ({
   apiVersion: 'apps/v1',
   kind: 'StatefulSet',
