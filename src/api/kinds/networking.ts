@@ -1,9 +1,8 @@
 import type { ResourceType } from '../resource.ts';
 import { age, ageColumn, col, formatSelector, nameColumn, str } from '../table-format.ts';
 import { asArray, getPath, type KubeObject, specOf } from '../types.ts';
-import { notSupported, validateMeta } from '../validation.ts';
-
-const pathTypes = ['Exact', 'Prefix', 'ImplementationSpecific'];
+import { validateMeta } from '../validation.ts';
+import { validateIngress, validateIngressClass } from './ingress-validation.ts';
 
 export const ingress: ResourceType = {
   group: 'networking.k8s.io',
@@ -17,16 +16,7 @@ export const ingress: ResourceType = {
   tracksGeneration: true,
   storageResource: 'ingress',
   strategy: {
-    validate(obj) {
-      const out = validateMeta(obj, 'subdomain');
-      asArray(getPath(obj, ['spec', 'rules'])).forEach((r, i) => {
-        asArray(getPath(r, ['http', 'paths'])).forEach((p, j) => {
-          if (!pathTypes.includes(String(p.pathType)))
-            out.push(notSupported(`spec.rules[${i}].http.paths[${j}].pathType`, p.pathType ?? '', pathTypes));
-        });
-      });
-      return out;
-    },
+    validate: validateIngress,
     table: {
       columns: [nameColumn, col('Class'), col('Hosts'), col('Address'), col('Ports'), ageColumn],
       row(o: KubeObject, now: number) {
@@ -57,7 +47,7 @@ export const ingressClass: ResourceType = {
   namespaced: false,
   tracksGeneration: true,
   strategy: {
-    validate: (o) => validateMeta(o, 'subdomain'),
+    validate: validateIngressClass,
     table: {
       columns: [nameColumn, col('Controller'), col('Parameters'), ageColumn],
       row: (o, now) => [
