@@ -61,6 +61,7 @@ export async function bootstrap(
     });
   }
   await publishEndpoints(objects, types, apiHost, apiPort);
+  await ensureIngressClass(objects, types);
 }
 
 /** The node address pods use to reach the API server when it listens on all interfaces. */
@@ -107,4 +108,17 @@ async function publishEndpoints(
       fieldManager: 'kube-apiserver',
     });
   }
+}
+
+/** The default IngressClass `drover`, served by every node's ingress controller (src/ingress). */
+async function ensureIngressClass(objects: ObjectStore, types: TypeRegistry): Promise<void> {
+  const classType = types.lookup('networking.k8s.io', 'v1', 'ingressclasses');
+  if (!classType || (await objects.tryGet(classType, undefined, 'drover'))) return;
+  await ensure(objects, classType, {
+    metadata: {
+      name: 'drover',
+      annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' },
+    },
+    spec: { controller: 'drover.io/ingress' },
+  });
 }
