@@ -52,3 +52,25 @@ test('a deleted aggregate is created again, and write failures are swallowed', a
   rec.event(pod, 'Warning', 'BackOff', 'back-off');
   await rec.flush();
 });
+
+test('a hot loop writes at most the burst, counted on one Event; similar messages are combined', async () => {
+  const f = new FakeClient();
+  const clock = new FakeClock(Date.UTC(2026, 0, 1));
+  const rec = new EventRecorder({ client: f, component: 'c', clock });
+  for (let i = 0; i < 1000; i++) rec.event(pod, 'Warning', 'BackOff', 'Back-off restarting failed container');
+  await rec.flush();
+  let events = (await f.list<Event>(resources.events)).items;
+  assert.equal(events.length, 1);
+  assert.equal(events[0]?.count, 25);
+  assert.equal(rec.dropped, 975);
+  assert.equal(f.writes().length, 25);
+
+  const other = { ...pod, metadata: { ...pod.metadata, name: 'api', uid: 'u2' } };
+  for (let i = 0; i < 15; i++) rec.event(other, 'Warning', 'FailedMount', `volume ${i} missing`);
+  await rec.flush();
+  events = (await f.list<Event>(resources.events)).items.filter((e) => e.involvedObject.name === 'api');
+  assert.equal(events.length, 10);
+  const combined = events.find((e) => e.message?.startsWith('(combined from similar events): '));
+  assert.equal(combined?.count, 6);
+  assert.equal(combined?.message, '(combined from similar events): volume 14 missing');
+});
