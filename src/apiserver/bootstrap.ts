@@ -1,5 +1,5 @@
-import os from 'node:os';
 import type { ResourceType } from '../api/resource.ts';
+import { asArray } from '../api/types.ts';
 import { AlreadyExistsError } from '../lib/errors.ts';
 import type { ObjectStore } from './object-store.ts';
 import type { TypeRegistry } from './type-registry.ts';
@@ -30,11 +30,15 @@ export function firstServiceIp(cidr: string): string {
   return [o[0], o[1], o[2], (o[3] ?? 0) + 1].join('.');
 }
 
-/** Creates what every cluster starts with: the system namespaces and the `kubernetes` Service. */
+/**
+ * Creates what every cluster starts with: the system namespaces, the
+ * `kubernetes` Service (its endpoint: `advertiseAddress`:`apiPort`) and the
+ * `kube-system/kube-dns` Service holding the cluster DNS address.
+ */
 export async function bootstrap(
   objects: ObjectStore,
   types: TypeRegistry,
-  apiHost: string,
+  advertiseAddress: string,
   apiPort: number,
   network: BootstrapNetwork = { serviceCidr: '10.43.0.0/16', clusterDNS: '10.43.0.10' },
 ): Promise<void> {
@@ -47,43 +51,75 @@ export async function bootstrap(
         await ensure(objects, nsType, { metadata: { name } });
     }),
   );
-  if (!(await objects.tryGet(svcType, 'default', 'kubernetes'))) {
+  const https = [{ name: 'https', port: 443, protocol: 'TCP', targetPort: apiPort }];
+  const svc = await objects.tryGet(svcType, 'default', 'kubernetes');
+  if (!svc) {
     await ensure(objects, svcType, {
       metadata: {
         name: 'kubernetes',
         namespace: 'default',
         labels: { component: 'apiserver', provider: 'kubernetes' },
       },
-      spec: {
-        clusterIP: firstServiceIp(network.serviceCidr),
-        ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: apiPort }],
-      },
+      spec: { clusterIP: firstServiceIp(network.serviceCidr), ports: https },
     });
+  } else if (asArray(svc.spec?.ports)[0]?.targetPort !== apiPort) {
+    // The API listens on another port than at the last start: the Service's targetPort follows it.
+    await objects.update(
+      svcType,
+      'default',
+      'kubernetes',
+      (cur) => ({ ...(cur ?? svc), spec: { ...(cur ?? svc).spec, ports: https } }),
+      { fieldManager: 'kube-apiserver' },
+    );
   }
-  await publishEndpoints(objects, types, apiHost, apiPort);
+  await ensureDnsService(objects, svcType, network.clusterDNS);
+  await publishEndpoints(objects, types, advertiseAddress, apiPort);
   await ensureIngressClass(objects, types);
 }
 
-/** The node address pods use to reach the API server when it listens on all interfaces. */
-function advertiseAddress(host: string): string {
-  if (host !== '0.0.0.0' && host !== '::' && host !== '') return host;
-  for (const addrs of Object.values(os.networkInterfaces())) {
-    for (const a of addrs ?? []) if (!a.internal && a.family === 'IPv4') return a.address;
-  }
-  return '127.0.0.1';
+/**
+ * kube-system/kube-dns (as k3s's CoreDNS Service is named and labelled): no
+ * selector, so no endpoints: it reserves the cluster DNS address in the
+ * service range and names it. Every agent answers DNS on that address
+ * itself, and the proxy leaves this Service out of its rules.
+ */
+async function ensureDnsService(
+  objects: ObjectStore,
+  svcType: ResourceType,
+  clusterDNS: string,
+): Promise<void> {
+  const existing = await objects.tryGet(svcType, 'kube-system', 'kube-dns');
+  if (existing) return;
+  await ensure(objects, svcType, {
+    metadata: {
+      name: 'kube-dns',
+      namespace: 'kube-system',
+      labels: {
+        'k8s-app': 'kube-dns',
+        'kubernetes.io/cluster-service': 'true',
+        'kubernetes.io/name': 'DroverDNS',
+      },
+    },
+    spec: {
+      clusterIP: clusterDNS,
+      ports: [
+        { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
+        { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
+      ],
+    },
+  });
 }
 
 /** Endpoints and EndpointSlice of `default/kubernetes`: this server's address (rewritten at every start). */
 async function publishEndpoints(
   objects: ObjectStore,
   types: TypeRegistry,
-  host: string,
+  ip: string,
   port: number,
 ): Promise<void> {
   const epType = types.lookup('', 'v1', 'endpoints');
   const sliceType = types.lookup('discovery.k8s.io', 'v1', 'endpointslices');
   if (!epType || !sliceType) return;
-  const ip = advertiseAddress(host);
   const labels = { 'endpointslice.kubernetes.io/skip-mirror': 'true' };
   const endpoints = {
     metadata: { name: 'kubernetes', namespace: 'default', labels },

@@ -9,6 +9,7 @@ import { LimitRanger } from './admission/limit-ranger.ts';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.ts';
 import { ResourceQuotaAdmission } from './admission/resource-quota.ts';
 import { defaultRanges, ServiceAllocator } from './admission/service-allocator.ts';
+import { defaultAdvertiseAddress, listenAddresses } from './advertise.ts';
 import {
   type Authenticator,
   type Authorizer,
@@ -54,6 +55,12 @@ export interface ApiServerOptions {
   serviceCidr?: string;
   /** The cluster DNS address every node serves (default 10.43.0.10). */
   clusterDNS?: string;
+  /**
+   * Where the cluster reaches this server: the `kubernetes` Service's endpoint
+   * (default: the default-route interface's IPv4). Also listened on when
+   * `host` is another specific address (see advertise.ts).
+   */
+  advertiseAddress?: string;
 }
 
 export const serverVersion = {
@@ -85,6 +92,8 @@ export class ApiServer {
   readonly #abort = new AbortController();
   readonly #namespaces: NamespaceLifecycle;
   #server: https.Server | undefined;
+  /** Listeners on further addresses (the advertise address), same handler and port. */
+  readonly #extraServers: https.Server[] = [];
   #compactTimer: NodeJS.Timeout | undefined;
   #address = '';
 
@@ -127,27 +136,46 @@ export class ApiServer {
 
   async start(): Promise<void> {
     const { pki, log } = this.#opts;
-    const server = https.createServer(
-      {
-        key: pki.serverKey,
-        cert: pki.serverCert,
-        ca: pki.caCert,
-        requestCert: true,
-        rejectUnauthorized: false,
-      },
-      (req, res) => void this.#handle(req, res),
-    );
-    server.keepAliveTimeout = 65_000;
-    server.on(
-      'upgrade',
-      (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(req, socket, head),
-    );
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.#opts.port, this.#opts.host, () => resolve());
-    });
+    const newServer = () => {
+      const server = https.createServer(
+        {
+          key: pki.serverKey,
+          cert: pki.serverCert,
+          ca: pki.caCert,
+          requestCert: true,
+          rejectUnauthorized: false,
+        },
+        (req, res) => void this.#handle(req, res),
+      );
+      server.keepAliveTimeout = 65_000;
+      server.on(
+        'upgrade',
+        (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(req, socket, head),
+      );
+      return server;
+    };
+    const listen = (server: https.Server, port: number, host: string) =>
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve());
+      });
+    const server = newServer();
+    await listen(server, this.#opts.port, this.#opts.host);
     this.#server = server;
     const addr = server.address() as AddressInfo;
+    const advertise = this.#opts.advertiseAddress ?? defaultAdvertiseAddress();
+    for (const host of listenAddresses(this.#opts.host, advertise).slice(1)) {
+      const extra = newServer();
+      try {
+        await listen(extra, addr.port, host);
+        this.#extraServers.push(extra);
+      } catch (err) {
+        log.warn(
+          { err, address: `${host}:${addr.port}` },
+          'cannot listen on the advertise address: pods cannot reach the API',
+        );
+      }
+    }
     this.#address =
       addr.family === 'IPv6' ? `[${addr.address}]:${addr.port}` : `${addr.address}:${addr.port}`;
     const crdType = this.types.lookup('apiextensions.k8s.io', 'v1', 'customresourcedefinitions');
@@ -155,7 +183,7 @@ export class ApiServer {
     if (!crdType || !nsType) throw new Error('core types missing');
     await this.#namespaces.start(this.#abort.signal, log);
     await watchCrds({ objects: this.objects, types: this.types, crdType, log, signal: this.#abort.signal });
-    await bootstrap(this.objects, this.types, this.#opts.host, addr.port, {
+    await bootstrap(this.objects, this.types, advertise, addr.port, {
       serviceCidr: this.#opts.serviceCidr ?? defaultRanges.serviceCidr,
       clusterDNS: this.#opts.clusterDNS ?? '10.43.0.10',
     });
@@ -167,12 +195,16 @@ export class ApiServer {
   async stop(): Promise<void> {
     this.#abort.abort();
     clearInterval(this.#compactTimer);
-    const server = this.#server;
-    if (!server) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    const servers = [...(this.#server ? [this.#server] : []), ...this.#extraServers.splice(0)];
+    await Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      ),
+    );
   }
 
   #startCompaction(): void {
