@@ -87,7 +87,7 @@ export class DnsServer {
     sock.setTimeout(this.#o.tcpIdleMs ?? 10_000, () => sock.destroy());
     sock.on('close', () => this.#conns.delete(sock));
     sock.on('error', () => sock.destroy());
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     sock.on('data', (chunk: Buffer) => {
       buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
       while (buf.length >= 2) {
