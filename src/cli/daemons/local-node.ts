@@ -8,6 +8,7 @@ import { createDockerApiServer } from '../../dockerapi/server.ts';
 import { Engine } from '../../engine/engine.ts';
 import { describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { ServiceProxy } from '../../proxy/proxy.ts';
 
 export interface LocalNodeOptions {
   dataDir: string;
@@ -41,6 +42,7 @@ export class LocalNode {
   #api: ReturnType<typeof createDockerApiServer> | undefined;
   #agent: Agent | undefined;
   #client: HttpClient | undefined;
+  #proxy: ServiceProxy | undefined;
 
   private constructor(o: LocalNodeOptions, engine: Engine) {
     this.#o = o;
@@ -100,10 +102,22 @@ export class LocalNode {
         : undefined,
     });
     await this.#agent.start();
+    // The Service proxy: this node's nftables table, removed again by stop().
+    this.#proxy = new ServiceProxy({
+      informers: this.#agent.informers,
+      client: this.#client,
+      nodeName: o.nodeName ?? hostname().toLowerCase(),
+      clusterCIDR: o.clusterCIDR,
+      table: `${prefix ?? 'drover-'}proxy`,
+      bridge: `${prefix ?? 'drover-'}cni0`,
+      log: o.log.child({ component: 'proxy' }),
+    });
+    await this.#proxy.start();
     return this.#agent;
   }
 
   async stop(): Promise<void> {
+    await this.#proxy?.stop();
     await this.#agent?.stop();
     await this.#api?.close().catch(() => undefined);
     await this.engine.close();
