@@ -256,7 +256,7 @@ export class ServiceProxy {
     });
     const started = performance.now();
     try {
-      await this.#run(script);
+      if (script) await this.#run(script);
     } catch (err) {
       this.#retryMs = Math.min(30_000, Math.max(500, this.#retryMs * 2));
       this.#pendingMode = 'recreate';

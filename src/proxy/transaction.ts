@@ -60,7 +60,7 @@ function elementList(els: [string, string][]): string {
   return els.map(([k, v]) => (v ? `${k} : ${v}` : k)).join(', ');
 }
 
-/** The script that takes the kernel from `old` to `next`. */
+/** The script that takes the kernel from `old` to `next` ('' when there is nothing to do). */
 export function buildScript(i: ScriptInput): string {
   const t = `ip ${i.table}`;
   const { skeleton: sk, next } = i;
@@ -120,5 +120,5 @@ export function buildScript(i: ScriptInput): string {
     for (const name of oldChains.keys()) if (!nextChains.has(name)) out.push(`delete chain ${t} ${name}`);
     for (const name of old.sets.keys()) if (!next.sets.has(name)) out.push(`delete set ${t} ${name}`);
   }
-  return `${out.join('\n')}\n`;
+  return out.length ? `${out.join('\n')}\n` : '';
 }
