@@ -118,7 +118,7 @@ let fallbackPem = '';
 async function configure(extra: { deadPort?: number } = {}): Promise<void> {
   const names = ['root', 'api', 'v2', 'exact', 'wild', 'any', 'default'];
   const ports = Object.fromEntries(
-    names.map((n) => [n, backends.get(n) ? (backends.get(n)?.address() as AddressInfo).port : 0]),
+    names.map((n) => [n, (backends.get(n)?.address() as AddressInfo | undefined)?.port ?? 0]),
   );
   const slices = names.map((n) => slice(n, ports[n] ?? 0, ['127.0.0.1']));
   // "flaky" has a dead endpoint beside a live one: connect failures retry the other.

@@ -35,6 +35,8 @@ export function registerAgent(program: Command): void {
     .option('--cluster-dns <ip>', 'cluster DNS address written to pods', '10.43.0.10')
     .option('--control-plane', 'label the node node-role.kubernetes.io/control-plane')
     .option('--load-image <tar...>', 'load image archives at start')
+    .option('--ingress-http-port <port>', 'node port of the ingress HTTP listener (0: none)', '80')
+    .option('--ingress-https-port <port>', 'node port of the ingress HTTPS listener (0: none)', '443')
     .action(async (opts: AgentOptions & Record<string, unknown>, cmd: Command) => {
       if (!opts.hollow) {
         const { runNodeAgent } = await import('../daemons/agent.ts');

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { type Connection, loadKubeconfig } from '../../client/index.ts';
 import { InvalidError } from '../../lib/errors.ts';
 import { createLogger, type LogLevel } from '../../lib/logger.ts';
+import { port } from './engine.ts';
 import { LocalNode } from './local-node.ts';
 
 export interface NodeAgentOptions {
@@ -21,6 +22,9 @@ export interface NodeAgentOptions {
   loadImage?: string[];
   namePrefix?: string;
   logLevel?: string;
+  /** Ingress listeners on this node (flags; default 80 and 443, 0: none). */
+  ingressHttpPort?: string;
+  ingressHttpsPort?: string;
 }
 
 /**
@@ -42,6 +46,8 @@ export async function runNodeAgent(opts: NodeAgentOptions): Promise<void> {
     clusterDNS: opts.clusterDns,
     podCIDR: opts.podCidr,
     controlPlane: opts.controlPlane,
+    ingressHttpPort: port(opts.ingressHttpPort, 80),
+    ingressHttpsPort: port(opts.ingressHttpsPort, 443),
   });
   await node.startAgent(conn);
   await new Promise<void>((resolve) => {

@@ -1,3 +1,4 @@
+import { InvalidError } from '../../lib/errors.ts';
 import { createLogger, type Logger, type LogLevel } from '../../lib/logger.ts';
 import type { EngineDaemonOptions } from '../commands/engine.ts';
 import type { ServerOptions } from '../commands/server.ts';
@@ -58,6 +59,8 @@ export async function runAllInOne(o: {
     namePrefix: o.server.namePrefix,
     clusterDNS: o.server.clusterDns,
     clusterCIDR: o.server.clusterCidr,
+    ingressHttpPort: port(o.server.ingressHttpPort, 80),
+    ingressHttpsPort: port(o.server.ingressHttpsPort, 443),
   });
   const server = await startServer({ ...o.server, subresources: node.subresources }, level);
   await node.startAgent(await loadKubeconfig(server.kubeconfigPath));
@@ -75,6 +78,15 @@ export async function runAllInOne(o: {
   await withDeadline(server.stop(), 10_000, () =>
     log.warn('the server did not stop within 10 s; exiting anyway'),
   );
+}
+
+/** A port flag's value (commander hands strings); `fallback` when unset. */
+export function port(value: string | number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidError(`reading a port flag: invalid port ${JSON.stringify(value)}`);
+  return n;
 }
 
 function withDeadline(work: Promise<unknown>, ms: number, onTimeout: () => void): Promise<void> {

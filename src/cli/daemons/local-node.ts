@@ -6,6 +6,7 @@ import { type AgentSubresources, agentSubresources } from '../../agent/subresour
 import { type Connection, HttpClient } from '../../client/index.ts';
 import { createDockerApiServer } from '../../dockerapi/server.ts';
 import { Engine } from '../../engine/engine.ts';
+import { type IngressController, startNodeIngress } from '../../ingress/index.ts';
 import { describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { ServiceProxy } from '../../proxy/proxy.ts';
@@ -26,6 +27,9 @@ export interface LocalNodeOptions {
   controlPlane?: boolean;
   /** OCI runtime: crun (default) or runc. */
   runtime?: string;
+  /** Ingress listeners on this node (default 80 and 443; 0: none). */
+  ingressHttpPort?: number;
+  ingressHttpsPort?: number;
 }
 
 /**
@@ -43,6 +47,7 @@ export class LocalNode {
   #agent: Agent | undefined;
   #client: HttpClient | undefined;
   #proxy: ServiceProxy | undefined;
+  #ingress: IngressController | undefined;
 
   private constructor(o: LocalNodeOptions, engine: Engine) {
     this.#o = o;
@@ -113,11 +118,22 @@ export class LocalNode {
       log: o.log.child({ component: 'proxy' }),
     });
     await this.#proxy.start();
+    this.#ingress = await startNodeIngress({
+      client: this.#client,
+      informers: this.#agent.informers,
+      nodeName: o.nodeName ?? hostname().toLowerCase(),
+      controlPlane: o.controlPlane ?? false,
+      dir: join(o.runDir, 'ingress'),
+      httpPort: o.ingressHttpPort,
+      httpsPort: o.ingressHttpsPort,
+      log: o.log.child({ component: 'ingress' }),
+    });
     return this.#agent;
   }
 
   async stop(): Promise<void> {
     await this.#proxy?.stop();
+    await this.#ingress?.stop();
     await this.#agent?.stop();
     await this.#api?.close().catch(() => undefined);
     await this.engine.close();
