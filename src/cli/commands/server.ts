@@ -1,5 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { defaultAdvertiseAddress } from '../../apiserver/advertise.ts';
+import { firstServiceIp } from '../../apiserver/bootstrap.ts';
 import type { SubresourceHandlers } from '../../apiserver/extensions.ts';
 
 export interface ServerOptions {
@@ -22,6 +24,11 @@ export interface ServerOptions {
   clusterCidr?: string;
   /** Cluster DNS address, served by every node (from the service range). */
   clusterDns?: string;
+  /** Cluster domain (default cluster.local) and the host resolvers cluster DNS forwards other names to. */
+  clusterDomain?: string;
+  resolvConf?: string;
+  /** Where pods and agents reach the API (the `kubernetes` Service's endpoint); default: the default-route IPv4. */
+  advertiseAddress?: string;
   /** This machine as a node (all-in-one): name, and a prefix for its kernel objects (tests run several). */
   nodeName?: string;
   namePrefix?: string;
@@ -51,6 +58,12 @@ export function registerServer(program: Command): void {
     .option('--service-cidr <cidr>', 'cluster IPs of Services', '10.43.0.0/16')
     .option('--cluster-cidr <cidr>', 'pod addresses (a /24 per node)', '10.42.0.0/16')
     .option('--cluster-dns <ip>', 'cluster DNS address (in the service range)', '10.43.0.10')
+    .option('--cluster-domain <domain>', 'cluster DNS domain', 'cluster.local')
+    .option('--resolv-conf <path>', "host resolvers that cluster DNS forwards other names to", '/etc/resolv.conf')
+    .option(
+      '--advertise-address <ip>',
+      "address the cluster reaches the API at (also listened on); default: the default route's IPv4",
+    )
     .option('--node-name <name>', "this machine's node name (default: the hostname)")
     .option('--name-prefix <prefix>', "prefix for this node's kernel objects and containers")
     .option('--load-image <tar...>', 'image archives to load into this node at start')
@@ -103,10 +116,13 @@ export interface RunningServer {
 /** Wires storage, PKI, the API server and the control loops; returns once they serve. */
 export async function startServer(opts: ServerOptions, logLevel = 'info'): Promise<RunningServer> {
   const [host = '127.0.0.1', portText = '6443'] = splitHostPort(opts.httpsListen);
+  const advertiseAddress = opts.advertiseAddress ?? defaultAdvertiseAddress();
   // Certificates (generated in a child process on first start) and the store
-  // open while the server's modules load.
+  // open while the server's modules load. In-cluster clients reach the API as
+  // the `kubernetes` Service's IP and names, or at the advertise address.
+  const sans = [host, advertiseAddress, firstServiceIp(opts.serviceCidr ?? '10.43.0.0/16')];
   const pkiReady = import('../../apiserver/pki.ts').then((m) =>
-    m.loadOrCreatePki(path.join(opts.dataDir, 'tls'), [host, ...(opts.tlsSan ?? [])]),
+    m.loadOrCreatePki(path.join(opts.dataDir, 'tls'), [...sans, ...(opts.tlsSan ?? [])]),
   );
   const storeReady = openStore(opts);
   const [{ createLogger }, { ApiServer }, { adminKubeconfig, writeKubeconfig }, { TokenFile }] =
@@ -130,6 +146,7 @@ export async function startServer(opts: ServerOptions, logLevel = 'info'): Promi
     subresources: opts.subresources,
     serviceCidr: opts.serviceCidr,
     clusterDNS: opts.clusterDns,
+    advertiseAddress,
   });
   await server.start();
   const connectHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
