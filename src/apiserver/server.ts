@@ -5,6 +5,10 @@ import type { Duplex } from 'node:stream';
 import { builtinTypes } from '../api/kinds/index.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../storage/store.ts';
+import {
+  DefaultTolerationSeconds,
+  type DefaultTolerationSecondsOptions,
+} from './admission/default-toleration-seconds.ts';
 import { LimitRanger } from './admission/limit-ranger.ts';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.ts';
 import { ResourceQuotaAdmission } from './admission/resource-quota.ts';
@@ -61,6 +65,8 @@ export interface ApiServerOptions {
    * `host` is another specific address (see advertise.ts).
    */
   advertiseAddress?: string;
+  /** tolerationSeconds the DefaultTolerationSeconds admission gives new pods (default 300 s each). */
+  defaultTolerationSeconds?: DefaultTolerationSecondsOptions;
 }
 
 export const serverVersion = {
@@ -112,6 +118,7 @@ export class ApiServer {
           ...defaultRanges,
           ...(opts.serviceCidr ? { serviceCidr: opts.serviceCidr } : {}),
         }),
+        new DefaultTolerationSeconds(opts.defaultTolerationSeconds),
         // Mutating before validating, as upstream orders them: LimitRanger, then ResourceQuota last.
         new LimitRanger(() => this.objects, this.#builtin('limitranges')),
         new ResourceQuotaAdmission(() => this.objects, this.#builtin('resourcequotas')),
