@@ -7,7 +7,7 @@ set -eu
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-APT_PACKAGES="crun runc conmon containernetworking-plugins busybox-static nftables iproute2 iptables catatonit etcd-server etcd-client gcc libc6-dev docker-compose"
+APT_PACKAGES="crun runc conmon containernetworking-plugins busybox-static nftables iproute2 iptables catatonit etcd-server etcd-client gcc libc6-dev docker-compose nginx-light"
 missing=""
 for p in $APT_PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -17,6 +17,8 @@ if [ -n "$missing" ]; then
   if [ "$(id -u)" != 0 ]; then echo "setup: run as root to install packages (apt-get)" >&2; exit 1; fi
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+  # The ingress runs its own nginx per node: Debian's nginx service would hold ports 80/443.
+  case "$missing" in *nginx-light*) systemctl disable --now nginx >/dev/null 2>&1 || true ;; esac
 fi
 
 # Node.js 24: the system Node may be older; the npm registry ships the binary.

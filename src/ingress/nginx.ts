@@ -17,6 +17,7 @@ import { describeError, InvalidError, UnavailableError } from '../lib/errors.ts'
 import type { Logger } from '../lib/logger.ts';
 
 const run = promisify(execFile);
+const setpriv = '/usr/bin/setpriv';
 
 export interface NginxOptions {
   dir: string;
@@ -174,11 +175,14 @@ export class Nginx {
     await this.#reapOrphan();
     const pidFile = join(this.#o.dir, 'nginx.pid');
     await rm(pidFile, { force: true });
-    const child = spawn(
-      this.#bin,
-      ['-c', this.confPath, '-p', this.#o.dir, '-e', 'stderr', '-g', 'daemon off;'],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    const args = ['-c', this.confPath, '-p', this.#o.dir, '-e', 'stderr', '-g', 'daemon off;'];
+    // setpriv --pdeathsig: if we die without stopping it, nginx gets SIGTERM
+    // (a fast shutdown that takes its workers along) instead of holding the ports.
+    const child = existsSync(setpriv)
+      ? spawn(setpriv, ['--pdeathsig', 'TERM', '--', this.#bin, ...args], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        })
+      : spawn(this.#bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.#child = child;
     let tail = '';
     child.stderr?.on('data', (b: Buffer) => {
