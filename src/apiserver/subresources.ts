@@ -2,6 +2,7 @@ import { apiVersionOf } from '../api/resource.ts';
 import { ensurePath, getPath, isObject, type KubeObject } from '../api/types.ts';
 import { ConflictError } from '../lib/errors.ts';
 import { decodeBody, readBody, send } from './content.ts';
+import { evictPod } from './eviction.ts';
 import { applyJsonPatch, applyMergePatch } from './patch/json-patch.ts';
 import { applyStrategicMergePatch } from './patch/strategic-merge.ts';
 import { fieldManager, isDryRun, type RestContext, sendObject } from './rest-context.ts';
@@ -127,8 +128,10 @@ async function handleBinding(ctx: RestContext): Promise<void> {
 async function handleEviction(ctx: RestContext): Promise<void> {
   const body = decodeBody(await readBody(ctx.req), ctx.req.headers['content-type']);
   const opts = isObject(body.deleteOptions) ? body.deleteOptions : {};
-  await ctx.objects.delete(ctx.type, ctx.info.namespace, ctx.info.name ?? '', {
+  // PodDisruptionBudgets are honoured in eviction.ts.
+  await evictPod(ctx, {
     gracePeriodSeconds: typeof opts.gracePeriodSeconds === 'number' ? opts.gracePeriodSeconds : undefined,
+    dryRun: isDryRun(ctx) || (Array.isArray(opts.dryRun) && opts.dryRun.includes('All')),
   });
   send(ctx.res, 201, successStatus());
 }
