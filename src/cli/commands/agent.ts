@@ -33,6 +33,12 @@ export function registerAgent(program: Command): void {
     .option('--docker-socket <path>', 'serve the Docker API here ("" for none)', '/run/drover/docker.sock')
     .option('--pod-cidr <cidr>', "pod CIDR (default: the Node's, else a free /24 of 10.42.0.0/16)")
     .option('--cluster-dns <ip>', 'cluster DNS address written to pods', '10.43.0.10')
+    .option('--cluster-domain <domain>', 'cluster DNS domain', 'cluster.local')
+    .option(
+      '--resolv-conf <path>',
+      'host resolvers that cluster DNS forwards other names to',
+      '/etc/resolv.conf',
+    )
     .option('--control-plane', 'label the node node-role.kubernetes.io/control-plane')
     .option('--load-image <tar...>', 'load image archives at start')
     .option('--ingress-http-port <port>', 'node port of the ingress HTTP listener (0: none)', '80')

@@ -27,6 +27,9 @@ export interface ServerOptions {
   /** Cluster domain (default cluster.local) and the host resolvers cluster DNS forwards other names to. */
   clusterDomain?: string;
   resolvConf?: string;
+  /** Cluster domain (default cluster.local) and the host resolvers cluster DNS forwards other names to. */
+  clusterDomain?: string;
+  resolvConf?: string;
   /** Where pods and agents reach the API (the `kubernetes` Service's endpoint); default: the default-route IPv4. */
   advertiseAddress?: string;
   /** This machine as a node (all-in-one): name, and a prefix for its kernel objects (tests run several). */
@@ -58,6 +61,12 @@ export function registerServer(program: Command): void {
     .option('--service-cidr <cidr>', 'cluster IPs of Services', '10.43.0.0/16')
     .option('--cluster-cidr <cidr>', 'pod addresses (a /24 per node)', '10.42.0.0/16')
     .option('--cluster-dns <ip>', 'cluster DNS address (in the service range)', '10.43.0.10')
+    .option('--cluster-domain <domain>', 'cluster DNS domain', 'cluster.local')
+    .option(
+      '--resolv-conf <path>',
+      'host resolvers that cluster DNS forwards other names to',
+      '/etc/resolv.conf',
+    )
     .option('--cluster-domain <domain>', 'cluster DNS domain', 'cluster.local')
     .option('--resolv-conf <path>', "host resolvers that cluster DNS forwards other names to", '/etc/resolv.conf')
     .option(

@@ -18,6 +18,8 @@ export interface NodeAgentOptions {
   dockerSocket: string;
   podCidr?: string;
   clusterDns: string;
+  clusterDomain?: string;
+  resolvConf?: string;
   controlPlane?: boolean;
   loadImage?: string[];
   namePrefix?: string;
@@ -44,6 +46,8 @@ export async function runNodeAgent(opts: NodeAgentOptions): Promise<void> {
     namePrefix: opts.namePrefix,
     nodeName: opts.nodeName,
     clusterDNS: opts.clusterDns,
+    clusterDomain: opts.clusterDomain,
+    resolvConf: opts.resolvConf,
     podCIDR: opts.podCidr,
     controlPlane: opts.controlPlane,
     ingressHttpPort: port(opts.ingressHttpPort, 80),

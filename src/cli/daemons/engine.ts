@@ -58,6 +58,8 @@ export async function runAllInOne(o: {
     nodeName: o.server.nodeName,
     namePrefix: o.server.namePrefix,
     clusterDNS: o.server.clusterDns,
+    clusterDomain: o.server.clusterDomain,
+    resolvConf: o.server.resolvConf,
     clusterCIDR: o.server.clusterCidr,
     ingressHttpPort: port(o.server.ingressHttpPort, 80),
     ingressHttpsPort: port(o.server.ingressHttpsPort, 443),

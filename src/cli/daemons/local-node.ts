@@ -9,6 +9,7 @@ import { Engine } from '../../engine/engine.ts';
 import { type IngressController, startNodeIngress } from '../../ingress/index.ts';
 import { describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { NodeDns } from '../../proxy/dns/node-dns.ts';
 import { ServiceProxy } from '../../proxy/proxy.ts';
 
 export interface LocalNodeOptions {
@@ -27,6 +28,10 @@ export interface LocalNodeOptions {
   controlPlane?: boolean;
   /** OCI runtime: crun (default) or runc. */
   runtime?: string;
+  /** Cluster domain served by this node's DNS (default cluster.local). */
+  clusterDomain?: string;
+  /** The host's resolvers, where cluster DNS forwards other names (default /etc/resolv.conf). */
+  resolvConf?: string;
   /** Ingress listeners on this node (default 80 and 443; 0: none). */
   ingressHttpPort?: number;
   ingressHttpsPort?: number;
@@ -46,6 +51,7 @@ export class LocalNode {
   #api: ReturnType<typeof createDockerApiServer> | undefined;
   #agent: Agent | undefined;
   #client: HttpClient | undefined;
+  #dns: NodeDns | undefined;
   #proxy: ServiceProxy | undefined;
   #ingress: IngressController | undefined;
 
@@ -99,6 +105,7 @@ export class LocalNode {
       runDir: join(o.runDir, 'agent'),
       log: o.log.child({ component: 'agent' }),
       clusterDNS: o.clusterDNS,
+      clusterDomain: o.clusterDomain,
       podCIDR: o.podCIDR,
       clusterCIDR: o.clusterCIDR,
       controlPlane: o.controlPlane,
@@ -107,6 +114,18 @@ export class LocalNode {
         : undefined,
     });
     await this.#agent.start();
+    // Cluster DNS at clusterDNS on this node (a dummy link of its own, removed by stop()).
+    this.#dns = await NodeDns.start({
+      informers: this.#agent.informers,
+      clusterDNS: o.clusterDNS ?? '10.43.0.10',
+      domain: o.clusterDomain,
+      namePrefix: prefix,
+      resolvConf: o.resolvConf,
+      log: o.log.child({ component: 'dns' }),
+    }).catch((err: unknown) => {
+      o.log.error({ err: describeError(err) }, 'cluster dns not started: pods cannot resolve names');
+      return undefined;
+    });
     // The Service proxy: this node's nftables table, removed again by stop().
     this.#proxy = new ServiceProxy({
       informers: this.#agent.informers,
@@ -132,6 +151,8 @@ export class LocalNode {
   }
 
   async stop(): Promise<void> {
+    const dnsStopped = this.#dns?.stop();
+    await dnsStopped?.catch((err: unknown) => this.#o.log.warn({ err: describeError(err) }, 'stopping dns'));
     await this.#proxy?.stop();
     await this.#ingress?.stop();
     await this.#agent?.stop();
