@@ -27,9 +27,6 @@ export interface ServerOptions {
   /** Cluster domain (default cluster.local) and the host resolvers cluster DNS forwards other names to. */
   clusterDomain?: string;
   resolvConf?: string;
-  /** Cluster domain (default cluster.local) and the host resolvers cluster DNS forwards other names to. */
-  clusterDomain?: string;
-  resolvConf?: string;
   /** Where pods and agents reach the API (the `kubernetes` Service's endpoint); default: the default-route IPv4. */
   advertiseAddress?: string;
   /** This machine as a node (all-in-one): name, and a prefix for its kernel objects (tests run several). */
@@ -67,8 +64,6 @@ export function registerServer(program: Command): void {
       'host resolvers that cluster DNS forwards other names to',
       '/etc/resolv.conf',
     )
-    .option('--cluster-domain <domain>', 'cluster DNS domain', 'cluster.local')
-    .option('--resolv-conf <path>', "host resolvers that cluster DNS forwards other names to", '/etc/resolv.conf')
     .option(
       '--advertise-address <ip>',
       "address the cluster reaches the API at (also listened on); default: the default route's IPv4",
