@@ -281,6 +281,7 @@ for (const tc of cases) {
     const c = await fakeCluster(newStatefulSetController, tc.objects);
     try {
       await c.controller.reconcile('default/db');
+      await c.settle();
       assert.deepEqual(writeLog(c.client).sort(), [...tc.want].sort());
       const stored = c.client.peek<StatefulSet>(resources.statefulSets, 'default/db');
       for (const [k, v] of Object.entries(tc.status ?? {})) assert.deepEqual(stored?.status?.[k], v, k);
