@@ -5,18 +5,29 @@ import type { Logger } from '../lib/logger.ts';
 import type { ControllerContext, ControllerFactory } from './controller.ts';
 import { runController } from './controller.ts';
 import { newCronJobController } from './cronjob.ts';
+import { newDaemonSetController } from './daemonset.ts';
 import { newDeploymentController } from './deployment.ts';
+import { newDisruptionController } from './disruption.ts';
 import { newEndpointSliceController } from './endpoint-slice.ts';
 import { newEndpointsController } from './endpoints.ts';
 import { newGarbageCollector } from './garbage-collector.ts';
 import { newJobController } from './job.ts';
 import { newNamespaceController } from './namespace.ts';
+import { type NodeIpamOptions, nodeIpamFactory } from './node-ipam.ts';
+import { type NodeLifecycleOptions, nodeLifecycleFactory } from './node-lifecycle.ts';
+import { newTaintEvictionController } from './node-lifecycle-eviction.ts';
 import { newReplicaSetController, newReplicationControllerController } from './replica-set.ts';
 import { newResourceQuotaController } from './resource-quota.ts';
 import { newServiceAccountController } from './serviceaccount.ts';
 
+/** Settings of the controllers that take any (the cluster CIDR, the node grace period). */
+export interface ControllersConfig {
+  nodeIpam?: NodeIpamOptions;
+  nodeLifecycle?: NodeLifecycleOptions;
+}
+
 /** Every controller by name: the registry `--controllers` picks from. */
-export function defaultControllers(): Map<string, ControllerFactory> {
+export function defaultControllers(config: ControllersConfig = {}): Map<string, ControllerFactory> {
   return new Map<string, ControllerFactory>([
     ['replicaset', newReplicaSetController],
     ['replicationcontroller', newReplicationControllerController],
@@ -29,6 +40,11 @@ export function defaultControllers(): Map<string, ControllerFactory> {
     ['resourcequota', newResourceQuotaController],
     ['endpointslice', newEndpointSliceController],
     ['endpoint', newEndpointsController],
+    ['daemonset', newDaemonSetController],
+    ['nodelifecycle', nodeLifecycleFactory(config.nodeLifecycle)],
+    ['taint-eviction-controller', newTaintEvictionController],
+    ['nodeipam', nodeIpamFactory(config.nodeIpam)],
+    ['disruption', newDisruptionController],
   ]);
 }
 
@@ -40,8 +56,10 @@ export interface ControllerManagerOptions {
   clock?: Clock;
   /** Names to run (default: all); `-name` leaves one out of "all" (`['*', '-namespace']`). */
   controllers?: string[];
-  /** Defaults to `defaultControllers()`. */
+  /** Defaults to `defaultControllers(config)`. */
   registry?: Map<string, ControllerFactory>;
+  /** Settings for the default registry. */
+  config?: ControllersConfig;
   /**
    * Run only while holding a Lease (several servers, one active manager), as
    * kube-controller-manager does. Controllers start on becoming leader; on
@@ -80,7 +98,7 @@ export function selectControllers(registry: Map<string, unknown>, wanted: string
  * factory, and runs each controller's workers once its caches have synced.
  */
 export function startControllerManager(opts: ControllerManagerOptions): ControllerManager {
-  const registry = opts.registry ?? defaultControllers();
+  const registry = opts.registry ?? defaultControllers(opts.config);
   const names = selectControllers(registry, opts.controllers);
   const ctx: ControllerContext = {
     client: opts.client,
