@@ -12,13 +12,16 @@ import { newEndpointSliceController } from './endpoint-slice.ts';
 import { newEndpointsController } from './endpoints.ts';
 import { newGarbageCollector } from './garbage-collector.ts';
 import { newJobController } from './job.ts';
+import { newLocalPathProvisioner } from './local-path-provisioner.ts';
 import { newNamespaceController } from './namespace.ts';
 import { type NodeIpamOptions, nodeIpamFactory } from './node-ipam.ts';
 import { type NodeLifecycleOptions, nodeLifecycleFactory } from './node-lifecycle.ts';
 import { newTaintEvictionController } from './node-lifecycle-eviction.ts';
+import { newPersistentVolumeBinder } from './persistent-volume-binder.ts';
 import { newReplicaSetController, newReplicationControllerController } from './replica-set.ts';
 import { newResourceQuotaController } from './resource-quota.ts';
 import { newServiceAccountController } from './serviceaccount.ts';
+import { newStatefulSetController } from './statefulset.ts';
 
 /** Settings of the controllers that take any (the cluster CIDR, the node grace period). */
 export interface ControllersConfig {
@@ -37,6 +40,9 @@ export function defaultControllers(config: ControllersConfig = {}): Map<string, 
     ['garbagecollector', newGarbageCollector],
     ['namespace', newNamespaceController],
     ['serviceaccount', newServiceAccountController],
+    ['statefulset', newStatefulSetController],
+    ['persistentvolume-binder', newPersistentVolumeBinder],
+    ['local-path-provisioner', newLocalPathProvisioner],
     ['resourcequota', newResourceQuotaController],
     ['endpointslice', newEndpointSliceController],
     ['endpoint', newEndpointsController],
