@@ -102,6 +102,11 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
     clusterDNS,
     '--load-image',
     busyboxArchive,
+    // No ingress on 80/443 unless a test asks (clusters of parallel tests would fight over them).
+    '--ingress-http-port',
+    '0',
+    '--ingress-https-port',
+    '0',
     ...(o.args ?? []),
   ];
   const env = { ...process.env, HOME: join(dir, 'home'), KUBECONFIG: kubeconfig };
