@@ -37,6 +37,11 @@ export interface ServerOptions {
   /** Ingress listeners of this node (all-in-one; flags give strings; 0: none). */
   ingressHttpPort?: string | number;
   ingressHttpsPort?: string | number;
+  /** How long a node's Lease may go unrenewed before it is NotReady ("40s" or seconds). */
+  nodeMonitorGracePeriod?: string;
+  /** tolerationSeconds new pods get for the not-ready / unreachable NoExecute taints (default 300). */
+  defaultNotReadyTolerationSeconds?: string;
+  defaultUnreachableTolerationSeconds?: string;
   /** Set by callers that serve pods/log, pods/exec... (the agent); not a flag. */
   subresources?: SubresourceHandlers;
 }
@@ -75,6 +80,13 @@ export function registerServer(program: Command): void {
     .option('--docker-socket <path>', "this node's Docker API socket", '/run/drover/docker.sock')
     .option('--ingress-http-port <port>', "this node's ingress HTTP port (0: none)", '80')
     .option('--ingress-https-port <port>', "this node's ingress HTTPS port (0: none)", '443')
+    .option('--node-monitor-grace-period <duration>', 'a node silent this long goes NotReady', '40s')
+    .option('--default-not-ready-toleration-seconds <n>', 'pods tolerate a not-ready node this long', '300')
+    .option(
+      '--default-unreachable-toleration-seconds <n>',
+      'pods tolerate an unreachable node this long',
+      '300',
+    )
     .action(async (opts: ServerOptions & { runDir: string; dockerSocket: string }, cmd: Command) => {
       const logLevel = cmd.optsWithGlobals().logLevel;
       if (!opts.agent) {
@@ -151,6 +163,10 @@ export async function startServer(opts: ServerOptions, logLevel = 'info'): Promi
     serviceCidr: opts.serviceCidr,
     clusterDNS: opts.clusterDns,
     advertiseAddress,
+    defaultTolerationSeconds: {
+      notReadySeconds: optionalNumber(opts.defaultNotReadyTolerationSeconds),
+      unreachableSeconds: optionalNumber(opts.defaultUnreachableTolerationSeconds),
+    },
   });
   await server.start();
   const connectHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
@@ -175,6 +191,10 @@ export async function startServer(opts: ServerOptions, logLevel = 'info'): Promi
             log,
             scheduler: !opts.disableScheduler,
             controllers: !opts.disableControllers,
+            config: {
+              nodeIpam: { clusterCIDR: opts.clusterCidr },
+              nodeLifecycle: { gracePeriodMs: durationMs(opts.nodeMonitorGracePeriod) },
+            },
           }),
         );
   return {
@@ -187,6 +207,17 @@ export async function startServer(opts: ServerOptions, logLevel = 'info'): Promi
       await store.close();
     },
   };
+}
+
+const optionalNumber = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+
+/** "40s", "2m", "500ms" or plain seconds, in ms (undefined when unset). */
+function durationMs(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim());
+  if (!m) throw new Error(`invalid duration "${v}": use e.g. 40s`);
+  const n = Number(m[1]);
+  return m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
 }
 
 function splitHostPort(addr: string): [string, string] {

@@ -1,4 +1,5 @@
 import { HttpClient, InformerFactory, loadKubeconfig } from '../../client/index.ts';
+import type { ControllersConfig } from '../../controllers/manager.ts';
 import type { Logger } from '../../lib/logger.ts';
 
 export interface ControlLoopsOptions {
@@ -7,6 +8,8 @@ export interface ControlLoopsOptions {
   log: Logger;
   scheduler: boolean;
   controllers: boolean;
+  /** Controller settings (cluster CIDR, node grace period). */
+  config?: ControllersConfig;
 }
 
 /**
@@ -25,6 +28,7 @@ export async function startControlLoops(o: ControlLoopsOptions): Promise<{ stop(
       client,
       informers,
       log: o.log.child({ component: 'controllers' }),
+      config: o.config,
     });
     stops.push(() => manager.stop());
   }
