@@ -182,7 +182,7 @@ test('a deleted pod stops receiving within a second', async () => {
   await c.client.delete(resources.pods, victim.name, { namespace: 'default', gracePeriodSeconds: 3 });
   await until(
     'the deleted pod to leave the rules',
-    () => !table().stdout.includes(`${victim.ip} . 8080`),
+    async () => !table().stdout.includes(`${victim.ip} . 8080`),
     5000,
   );
   const ms = Date.now() - started;
@@ -194,7 +194,7 @@ test('a deleted pod stops receiving within a second', async () => {
 
 test('ClientIP affinity sticks; a Service without endpoints refuses', async () => {
   await c.k('patch', 'svc', 'web', '-p', '{"spec":{"sessionAffinity":"ClientIP"}}');
-  await until('affinity rules', () => table().stdout.includes('affinity-default/web'), 5000);
+  await until('affinity rules', async () => table().stdout.includes('affinity-default/web'), 5000);
   const viaNode = await hostsOf('127.0.0.1', nodePort, 15);
   assert.equal(viaNode.size, 1, `one backend for one client, got ${[...viaNode.keys()].join(' ')}`);
   const viaPod = await fetchFromPod('client', clusterIP, 10);
@@ -202,7 +202,11 @@ test('ClientIP affinity sticks; a Service without endpoints refuses', async () =
 
   await c.k('create', 'service', 'clusterip', 'nothing', '--tcp=80:80');
   const ip = JSON.parse(await c.k('get', 'svc', 'nothing', '-o', 'json')).spec.clusterIP as string;
-  await until('reject rules', () => table().stdout.includes(`${ip} . tcp . 80 : goto reject-chain`), 5000);
+  await until(
+    'reject rules',
+    async () => table().stdout.includes(`${ip} . tcp . 80 : goto reject-chain`),
+    5000,
+  );
   const err = await new Promise<string>((resolve) => {
     const s = net.connect({ host: ip, port: 80, timeout: 3000 });
     s.once('connect', () => resolve('connected'));
