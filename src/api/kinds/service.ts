@@ -1,49 +1,7 @@
-import type { FieldError, ResourceType } from '../resource.ts';
+import type { ResourceType } from '../resource.ts';
 import { age, ageColumn, col, formatLabels, nameColumn, str } from '../table-format.ts';
 import { asArray, getPath, isObject, type KubeObject, setDefault, specOf } from '../types.ts';
-import { immutable, invalid, notSupported, required, validateMeta } from '../validation.ts';
-
-const types = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
-
-function validateService(obj: KubeObject, old?: KubeObject): FieldError[] {
-  const out = validateMeta(obj, 'label');
-  const spec = obj.spec ?? {};
-  const type = String(spec.type ?? 'ClusterIP');
-  if (!types.includes(type)) out.push(notSupported('spec.type', type, types));
-  const ports = asArray(spec.ports);
-  if (ports.length === 0 && type !== 'ExternalName' && spec.clusterIP !== 'None')
-    out.push(required('spec.ports'));
-  const names = new Set<string>();
-  ports.forEach((p, i) => {
-    const n = p.port;
-    if (typeof n !== 'number' || n < 1 || n > 65535)
-      out.push(invalid(`spec.ports[${i}].port`, n ?? null, 'must be between 1 and 65535, inclusive'));
-    if (ports.length > 1 && !p.name) out.push(required(`spec.ports[${i}].name`));
-    if (typeof p.name === 'string') {
-      if (names.has(p.name))
-        out.push({
-          reason: 'FieldValueDuplicate',
-          field: `spec.ports[${i}].name`,
-          message: `Duplicate value: "${p.name}"`,
-        });
-      names.add(p.name);
-    }
-    const np = p.nodePort;
-    if (np !== undefined && (typeof np !== 'number' || np < 30000 || np > 32767)) {
-      out.push(
-        invalid(
-          `spec.ports[${i}].nodePort`,
-          np,
-          'provided port is not in the valid range. The range of valid ports is 30000-32767',
-        ),
-      );
-    }
-  });
-  if (old?.spec?.clusterIP && spec.clusterIP !== undefined && old.spec.type === spec.type) {
-    out.push(...immutable(old.spec.clusterIP, spec.clusterIP, 'spec.clusterIP'));
-  }
-  return out;
-}
+import { dropTypeDependentFields, validateService } from './service-validation.ts';
 
 function portsCell(o: KubeObject): string {
   const ports = asArray(getPath(o, ['spec', 'ports']));
@@ -101,6 +59,7 @@ export const service: ResourceType = {
     prepareForCreate(obj) {
       obj.status = { loadBalancer: {} };
     },
+    prepareForUpdate: dropTypeDependentFields,
     validate: validateService,
     table: {
       columns: [

@@ -19,6 +19,12 @@ export const defaultRanges: ServiceRanges = {
   nodePortMax: 32767,
 };
 
+/** One admission's allocations: dry runs only look; what was taken is given back if a later step fails. */
+interface Taking {
+  dryRun: boolean;
+  took: string[];
+}
+
 const ipPrefix = '/registry/ranges/serviceips/';
 const portPrefix = '/registry/ranges/servicenodeports/';
 
@@ -56,9 +62,9 @@ export class ServiceAllocator implements Admission {
   async admit(req: AdmissionRequest): Promise<void> {
     if (!this.#isService(req.type)) return;
     const spec = req.obj.spec ?? {};
+    const oldSpec = req.old?.spec ?? {};
     if (req.old) {
-      const oldSpec = req.old.spec ?? {};
-      if (spec.clusterIP === undefined || spec.clusterIP === '') {
+      if (needsClusterIp(req.obj) && (spec.clusterIP === undefined || spec.clusterIP === '')) {
         spec.clusterIP = oldSpec.clusterIP;
         if (oldSpec.clusterIPs) spec.clusterIPs = oldSpec.clusterIPs;
       }
@@ -68,22 +74,62 @@ export class ServiceAllocator implements Admission {
       for (const p of asArray(spec.ports))
         if (p.nodePort === undefined) p.nodePort = oldPorts.get(`${String(p.port)}/${String(p.protocol)}`);
     }
+    const ctx: Taking = { dryRun: req.dryRun, took: [] };
+    try {
+      await this.#allocate(req, spec, oldSpec, ctx);
+    } catch (err) {
+      // Give back what this request took before failing (a second port already allocated, say).
+      for (const key of ctx.took) await this.#release(key);
+      throw err;
+    }
+    req.obj.spec = spec;
+    if (req.old && !req.dryRun) await this.#releaseDropped(oldSpec, spec);
+  }
+
+  async #allocate(
+    req: AdmissionRequest,
+    spec: Record<string, unknown>,
+    oldSpec: Record<string, unknown>,
+    ctx: Taking,
+  ): Promise<void> {
     if (needsClusterIp(req.obj) && !spec.clusterIP) {
-      spec.clusterIP = await this.#allocateIp(req.dryRun);
+      spec.clusterIP = await this.#allocateIp(ctx);
       spec.clusterIPs = [spec.clusterIP];
-    } else if (needsClusterIp(req.obj) && !req.old && typeof spec.clusterIP === 'string') {
-      await this.#claimIp(spec.clusterIP, req.obj, req.dryRun);
+    } else if (
+      needsClusterIp(req.obj) &&
+      typeof spec.clusterIP === 'string' &&
+      spec.clusterIP !== oldSpec.clusterIP
+    ) {
+      await this.#claimIp(spec.clusterIP, req.obj, ctx);
       spec.clusterIPs ??= [spec.clusterIP];
     } else if (spec.clusterIP === 'None') spec.clusterIPs = ['None'];
+    const oldPorts = new Set(asArray(oldSpec.ports).map((p) => p.nodePort));
     if (needsNodePorts(req.obj)) {
-      const oldPorts = new Set(asArray(req.old?.spec?.ports).map((p) => p.nodePort));
+      let i = 0;
       for (const p of asArray(spec.ports)) {
-        if (typeof p.nodePort === 'number') {
-          if (!oldPorts.has(p.nodePort)) await this.#claimPort(p.nodePort, req.obj, req.dryRun);
-        } else p.nodePort = await this.#allocatePort(req.dryRun);
+        if (typeof p.nodePort === 'number' && p.nodePort !== 0) {
+          if (!oldPorts.has(p.nodePort)) await this.#claimPort(p.nodePort, req.obj, i, ctx);
+        } else p.nodePort = await this.#allocatePort(ctx);
+        i++;
       }
     } else for (const p of asArray(spec.ports)) delete p.nodePort;
-    req.obj.spec = spec;
+  }
+
+  /**
+   * Gives back what an update stopped using: the cluster IP of a Service
+   * turned ExternalName or headless, node ports of removed ports or of a
+   * Service turned ClusterIP. (Released before the write lands: should the
+   * write then fail, the addresses are free while still shown; upstream
+   * releases after its transaction, which this admission hook cannot see.)
+   */
+  async #releaseDropped(oldSpec: Record<string, unknown>, spec: Record<string, unknown>): Promise<void> {
+    const ip = oldSpec.clusterIP;
+    if (typeof ip === 'string' && ip !== '' && ip !== 'None' && ip !== spec.clusterIP)
+      await this.#release(`${ipPrefix}${ip}`);
+    const kept = new Set(asArray(spec.ports).map((p) => p.nodePort));
+    for (const p of asArray(oldSpec.ports))
+      if (typeof p.nodePort === 'number' && !kept.has(p.nodePort))
+        await this.#release(`${portPrefix}${p.nodePort}`);
   }
 
   async released(type: ResourceType, obj: KubeObject): Promise<void> {
@@ -103,10 +149,11 @@ export class ServiceAllocator implements Admission {
     }
   }
 
-  async #take(key: string, dryRun: boolean): Promise<boolean> {
-    if (dryRun) return (await this.#store.get(key)) === undefined;
+  async #take(key: string, ctx: Taking): Promise<boolean> {
+    if (ctx.dryRun) return (await this.#store.get(key)) === undefined;
     try {
       await this.#store.create(key, Buffer.from('1'));
+      ctx.took.push(key);
       return true;
     } catch (err) {
       if (err instanceof AlreadyExistsError) return false;
@@ -114,7 +161,7 @@ export class ServiceAllocator implements Admission {
     }
   }
 
-  async #allocateIp(dryRun: boolean): Promise<string> {
+  async #allocateIp(ctx: Taking): Promise<string> {
     // Offsets 0 (network), 1 (kubernetes service), 10 (cluster DNS) are kept back for explicit requests.
     const usable = this.#size - 2;
     const start = 2 + Math.floor(Math.random() * (usable - 1));
@@ -122,7 +169,7 @@ export class ServiceAllocator implements Admission {
       const off = 2 + ((start - 2 + i) % (usable - 1));
       if (off === 10) continue;
       const ip = intToIp(this.#base + off);
-      if (await this.#take(`${ipPrefix}${ip}`, dryRun)) return ip;
+      if (await this.#take(`${ipPrefix}${ip}`, ctx)) return ip;
     }
     throw invalidStatus('Service', '', '', [
       {
@@ -133,14 +180,15 @@ export class ServiceAllocator implements Admission {
     ]);
   }
 
-  async #claimIp(ip: string, obj: KubeObject, dryRun: boolean): Promise<void> {
+  async #claimIp(ip: string, obj: KubeObject, ctx: Taking): Promise<void> {
     const n = ipToInt(ip);
     const bad = (msg: string) =>
       invalidStatus('Service', obj.metadata.name ?? '', '', [
         {
           reason: 'FieldValueInvalid',
           field: 'spec.clusterIPs',
-          message: `Invalid value: ${JSON.stringify([ip])}: ${msg}`,
+          // Go's %#v of the []string, as upstream prints it.
+          message: `Invalid value: []string{${JSON.stringify(ip)}}: ${msg}`,
         },
       ]);
     if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip) || n < this.#base || n >= this.#base + this.#size) {
@@ -148,17 +196,17 @@ export class ServiceAllocator implements Admission {
         `failed to allocate IP ${ip}: the provided IP (${ip}) is not in the valid range. The range of valid IPs is ${this.#ranges.serviceCidr}`,
       );
     }
-    if (!(await this.#take(`${ipPrefix}${ip}`, dryRun)))
+    if (!(await this.#take(`${ipPrefix}${ip}`, ctx)))
       throw bad(`failed to allocate IP ${ip}: provided IP is already allocated`);
   }
 
-  async #allocatePort(dryRun: boolean): Promise<number> {
+  async #allocatePort(ctx: Taking): Promise<number> {
     const { nodePortMin: min, nodePortMax: max } = this.#ranges;
     const span = max - min + 1;
     const start = Math.floor(Math.random() * span);
     for (let i = 0; i < span; i++) {
       const port = min + ((start + i) % span);
-      if (await this.#take(`${portPrefix}${port}`, dryRun)) return port;
+      if (await this.#take(`${portPrefix}${port}`, ctx)) return port;
     }
     throw invalidStatus('Service', '', '', [
       {
@@ -169,12 +217,12 @@ export class ServiceAllocator implements Admission {
     ]);
   }
 
-  async #claimPort(port: number, obj: KubeObject, dryRun: boolean): Promise<void> {
-    if (!(await this.#take(`${portPrefix}${port}`, dryRun))) {
+  async #claimPort(port: number, obj: KubeObject, index: number, ctx: Taking): Promise<void> {
+    if (!(await this.#take(`${portPrefix}${port}`, ctx))) {
       throw invalidStatus('Service', obj.metadata.name ?? '', '', [
         {
           reason: 'FieldValueInvalid',
-          field: 'spec.ports[0].nodePort',
+          field: `spec.ports[${index}].nodePort`,
           message: `Invalid value: ${port}: provided port is already allocated`,
         },
       ]);
