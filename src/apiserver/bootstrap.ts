@@ -75,6 +75,7 @@ export async function bootstrap(
   await ensureDnsService(objects, svcType, network.clusterDNS);
   await publishEndpoints(objects, types, advertiseAddress, apiPort);
   await ensureIngressClass(objects, types);
+  await ensureLocalPathClass(objects, types);
 }
 
 /**
@@ -156,5 +157,24 @@ async function ensureIngressClass(objects: ObjectStore, types: TypeRegistry): Pr
       annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' },
     },
     spec: { controller: 'drover.io/ingress' },
+  });
+}
+
+/**
+ * The built-in `local-path` StorageClass, the cluster default: volumes on the
+ * node that first runs the claim's pod (controllers/local-path-provisioner.ts).
+ * Created once; an administrator's later edits (or removal of the default mark) stay.
+ */
+async function ensureLocalPathClass(objects: ObjectStore, types: TypeRegistry): Promise<void> {
+  const classType = types.lookup('storage.k8s.io', 'v1', 'storageclasses');
+  if (!classType || (await objects.tryGet(classType, undefined, 'local-path'))) return;
+  await ensure(objects, classType, {
+    metadata: {
+      name: 'local-path',
+      annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' },
+    },
+    provisioner: 'drover.io/local-path',
+    reclaimPolicy: 'Delete',
+    volumeBindingMode: 'WaitForFirstConsumer',
   });
 }

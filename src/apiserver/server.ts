@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { builtinTypes } from '../api/kinds/index.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../storage/store.ts';
+import { DefaultStorageClass } from './admission/default-storage-class.ts';
 import {
   DefaultTolerationSeconds,
   type DefaultTolerationSecondsOptions,
@@ -119,6 +120,11 @@ export class ApiServer {
           ...(opts.serviceCidr ? { serviceCidr: opts.serviceCidr } : {}),
         }),
         new DefaultTolerationSeconds(opts.defaultTolerationSeconds),
+        new DefaultStorageClass(
+          () => this.objects,
+          this.#builtinIn('storage.k8s.io', 'storageclasses'),
+          this.#builtin('persistentvolumeclaims'),
+        ),
         // Mutating before validating, as upstream orders them: LimitRanger, then ResourceQuota last.
         new LimitRanger(() => this.objects, this.#builtin('limitranges')),
         new ResourceQuotaAdmission(() => this.objects, this.#builtin('resourcequotas')),
@@ -128,6 +134,12 @@ export class ApiServer {
       },
     );
     this.#openapi = new OpenApi(this.types);
+  }
+
+  #builtinIn(group: string, plural: string) {
+    const t = this.types.lookup(group, 'v1', plural);
+    if (!t) throw new Error(`${plural} type missing`);
+    return t;
   }
 
   #builtin(plural: string) {

@@ -1,0 +1,52 @@
+import type { ResourceType } from '../../api/resource.ts';
+import { isObject, type KubeObject } from '../../api/types.ts';
+import type { Admission, AdmissionRequest, ObjectStore } from '../object-store.ts';
+
+const defaultAnnotations = [
+  'storageclass.kubernetes.io/is-default-class',
+  'storageclass.beta.kubernetes.io/is-default-class',
+];
+
+/** Whether a StorageClass is marked as the cluster's default. */
+export function isDefaultClass(sc: KubeObject): boolean {
+  return defaultAnnotations.some((a) => sc.metadata.annotations?.[a] === 'true');
+}
+
+/**
+ * Upstream's DefaultStorageClass admission plugin: a PersistentVolumeClaim
+ * created without `spec.storageClassName` gets the default StorageClass (the
+ * newest, when several are marked). An explicit `""` means "no class" and is
+ * left alone, as upstream does.
+ */
+export class DefaultStorageClass implements Admission {
+  readonly #objects: () => ObjectStore;
+  readonly #classType: ResourceType;
+  readonly #claimType: ResourceType;
+
+  constructor(objects: () => ObjectStore, classType: ResourceType, claimType: ResourceType) {
+    this.#objects = objects;
+    this.#classType = classType;
+    this.#claimType = claimType;
+  }
+
+  async admit(req: AdmissionRequest): Promise<void> {
+    if (req.operation !== 'CREATE' || req.type !== this.#claimType || req.subresource) return;
+    const spec = isObject(req.obj.spec) ? req.obj.spec : undefined;
+    if (!spec || spec.storageClassName !== undefined) return;
+    const name = await this.#defaultClass();
+    if (name) spec.storageClassName = name;
+  }
+
+  async #defaultClass(): Promise<string | undefined> {
+    const objects = this.#objects();
+    const page = await objects.store.list({ prefix: objects.prefix(this.#classType) });
+    const marked = page.items.map((kv) => objects.decode(kv)).filter(isDefaultClass);
+    marked.sort(
+      (a, b) =>
+        (Date.parse(b.metadata.creationTimestamp ?? '') || 0) -
+          (Date.parse(a.metadata.creationTimestamp ?? '') || 0) ||
+        (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
+    );
+    return marked[0]?.metadata.name;
+  }
+}
