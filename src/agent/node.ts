@@ -2,9 +2,10 @@
  * Node registration and heartbeats: the Node object (labels, addresses,
  * capacity/allocatable, nodeInfo, conditions refreshed periodically) and the
  * node Lease in kube-node-lease renewed every 10 s, as the kubelet does. The
- * pod CIDR is node.spec.podCIDR when the server set one, else a free /24 of
- * the cluster CIDR chosen here and written to the Node (until the server
- * assigns them itself).
+ * pod CIDR is node.spec.podCIDR as the server's node IPAM controller assigns
+ * it (waited for a few seconds); a control plane without controllers never
+ * does, so then a free /24 of the cluster CIDR is chosen here and written to
+ * the Node.
  */
 
 import { readFileSync } from 'node:fs';
@@ -164,7 +165,13 @@ export function chooseCIDR(cluster: string, taken: string[]): string {
 export async function registerNode(
   client: Client,
   f: NodeFacts,
-  opts: { podCIDR?: string; clusterCIDR: string; now: number },
+  opts: {
+    podCIDR?: string;
+    clusterCIDR: string;
+    now: number;
+    /** How long to wait for the server to assign node.spec.podCIDR before choosing one (default 5 s). */
+    podCIDRWaitMs?: number;
+  },
 ): Promise<{ node: Node; podCIDR: string }> {
   let node: Node;
   try {
@@ -178,16 +185,27 @@ export async function registerNode(
       node = await client.patch<Node>(resources.nodes, f.name, 'merge', { metadata: { labels: want } });
     }
   }
+  if (!node.spec?.podCIDR && !opts.podCIDR)
+    node = await awaitPodCIDR(client, f.name, opts.podCIDRWaitMs ?? 5000);
   let podCIDR = node.spec?.podCIDR ?? opts.podCIDR;
-  if (!podCIDR) {
-    const all = await client.list<Node>(resources.nodes);
-    podCIDR = chooseCIDR(opts.clusterCIDR, all.items.map((n) => n.spec?.podCIDR ?? '').filter(Boolean));
+  while (!node.spec?.podCIDR) {
+    if (!podCIDR) {
+      const all = await client.list<Node>(resources.nodes);
+      podCIDR = chooseCIDR(opts.clusterCIDR, all.items.map((n) => n.spec?.podCIDR ?? '').filter(Boolean));
+    }
+    try {
+      // An update guarded by resourceVersion: a range the server assigned meanwhile wins.
+      node = await client.update<Node>(resources.nodes, {
+        ...node,
+        spec: { ...node.spec, podCIDR, podCIDRs: [podCIDR] },
+      });
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+      node = await client.get<Node>(resources.nodes, f.name);
+      if (!opts.podCIDR) podCIDR = undefined;
+    }
   }
-  if (!node.spec?.podCIDR) {
-    node = await client.patch<Node>(resources.nodes, f.name, 'merge', {
-      spec: { podCIDR, podCIDRs: [podCIDR] },
-    });
-  }
+  podCIDR = node.spec.podCIDR;
   node = await client.patch<Node>(
     resources.nodes,
     f.name,
@@ -196,6 +214,16 @@ export async function registerNode(
     { subresource: 'status' },
   );
   return { node, podCIDR };
+}
+
+/** The Node once the server has given it a pod CIDR, or as it is after `ms`. */
+async function awaitPodCIDR(client: Client, name: string, ms: number): Promise<Node> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const node = await client.get<Node>(resources.nodes, name);
+    if (node.spec?.podCIDR || Date.now() >= deadline) return node;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 function microTime(ms: number): string {
