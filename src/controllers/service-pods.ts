@@ -14,6 +14,7 @@ export interface ServicePort {
   protocol?: string;
   targetPort?: number | string;
   appProtocol?: string;
+  nodePort?: number;
 }
 
 export interface Service extends KubeObject {
