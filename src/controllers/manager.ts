@@ -20,6 +20,7 @@ import { newTaintEvictionController } from './node-lifecycle-eviction.ts';
 import { newPersistentVolumeBinder } from './persistent-volume-binder.ts';
 import { newReplicaSetController, newReplicationControllerController } from './replica-set.ts';
 import { newResourceQuotaController } from './resource-quota.ts';
+import { newServiceLbController } from './service-lb.ts';
 import { newServiceAccountController } from './serviceaccount.ts';
 import { newStatefulSetController } from './statefulset.ts';
 
@@ -46,6 +47,7 @@ export function defaultControllers(config: ControllersConfig = {}): Map<string, 
     ['resourcequota', newResourceQuotaController],
     ['endpointslice', newEndpointSliceController],
     ['endpoint', newEndpointsController],
+    ['service-lb', newServiceLbController],
     ['daemonset', newDaemonSetController],
     ['nodelifecycle', nodeLifecycleFactory(config.nodeLifecycle)],
     ['taint-eviction-controller', newTaintEvictionController],
