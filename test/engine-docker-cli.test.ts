@@ -88,8 +88,17 @@ describe('run', () => {
 });
 
 describe('interactive', () => {
-  // EOF of piped stdin does not always reach the container yet (see the closing note): this
-  // checks delivery, not the end of input.
+  test('the end of piped stdin reaches the container (run -i, three times)', () => {
+    for (let i = 0; i < 3; i++) {
+      const r = d.docker(['run', '-i', '--rm', 'busybox', 'wc', '-l'], {
+        input: 'a\nb\nc\n',
+        timeoutMs: 20_000,
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim(), '3');
+    }
+  });
+
   test('stdin reaches the container with -i', () => {
     const r = d.docker(
       [
