@@ -83,12 +83,15 @@ export async function runHollowAgent(opts: AgentOptions, logLevel = 'info'): Pro
     prefix: opts.namePrefix,
     capacity: { cpu: opts.cpu, memory: opts.memory, pods: Number(opts.pods) },
   });
-  informers.start(abort.signal);
-  await nodes.start();
-  await new Promise<void>((resolve) => {
+  // Listen for the signals before the nodes exist: a SIGTERM that arrives while
+  // start() is still finishing must stop us cleanly, not kill the process.
+  const signalled = new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
+  informers.start(abort.signal);
+  await nodes.start();
+  await signalled;
   log.info('stopping hollow nodes');
   await nodes.stop();
   abort.abort();
