@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { KubeObject } from '../../client/index.ts';
+import { FakeClient, type KubeObject } from '../../client/index.ts';
 import { cacheOf, filterReasons, node, pod } from '../fixtures.ts';
 import { conflictReason, unboundImmediateReason, volumeBinding } from './volume-binding.ts';
 
@@ -54,3 +54,41 @@ for (const tc of cases) {
     assert.deepEqual(got, tc.want ? [tc.want] : undefined);
   });
 }
+
+test('VolumeBinding: PreBind records the node on a waiting claim and returns once it is bound', async () => {
+  const claims: Record<string, KubeObject> = { 'default/wait': structuredClone(objs['default/wait']!) };
+  const patches: string[] = [];
+  const client = new FakeClient();
+  client.addReactor((a) => {
+    if (a.verb !== 'patch') return undefined;
+    patches.push(`${a.resource} ${a.name}`);
+    // The binder answers the annotation a little later.
+    setTimeout(() => {
+      claims['default/wait'] = { ...claims['default/wait']!, spec: { volumeName: 'pv-1' } };
+    }, 30);
+    return claims['default/wait'];
+  });
+  const p = volumeBinding(
+    { claim: (ns, name) => claims[`${ns}/${name}`], volume: () => undefined, storageClass: (n) => objs[n] },
+    client,
+    { pollMs: 5, bindTimeoutMs: 2000 },
+  );
+  const state = new Map<string, unknown>();
+  assert.equal(p.preFilter?.(state, mounting('wait'), cacheOf([node('n1')])), undefined);
+  await p.preBind?.(state, mounting('wait'), 'n1');
+  assert.deepEqual(patches, ['persistentvolumeclaims wait']);
+  assert.equal(claims['default/wait']?.spec?.volumeName, 'pv-1');
+});
+
+test('VolumeBinding: PreBind fails when the claim is not bound in time', async () => {
+  const client = new FakeClient();
+  client.addReactor((a) => (a.verb === 'patch' ? objs['default/wait'] : undefined));
+  const p = volumeBinding(
+    { claim: (ns, name) => objs[`${ns}/${name}`], volume: () => undefined, storageClass: (n) => objs[n] },
+    client,
+    { pollMs: 5, bindTimeoutMs: 50 },
+  );
+  const state = new Map<string, unknown>();
+  p.preFilter?.(state, mounting('wait'), cacheOf([node('n1')]));
+  await assert.rejects(p.preBind?.(state, mounting('wait'), 'n1') ?? Promise.resolve(), /not bound in time/);
+});

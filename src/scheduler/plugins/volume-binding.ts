@@ -1,5 +1,6 @@
 import type { Client, KubeObject, Pod } from '../../client/index.ts';
 import { resources } from '../../client/index.ts';
+import { UnavailableError } from '../../lib/errors.ts';
 import type { NodeInfo } from '../node-info.ts';
 import {
   type CycleState,
@@ -49,7 +50,11 @@ const key = 'VolumeBinding';
  * and PreBind then records the chosen node on it (volume.kubernetes.io/selected-node)
  * for the provisioner.
  */
-export function volumeBinding(listers: VolumeListers, client?: Client): Plugin {
+export function volumeBinding(
+  listers: VolumeListers,
+  client?: Client,
+  opts: { bindTimeoutMs?: number; pollMs?: number } = {},
+): Plugin {
   return {
     name: 'VolumeBinding',
     events: ['NodeAdd', 'VolumeChange'],
@@ -97,6 +102,21 @@ export function volumeBinding(listers: VolumeListers, client?: Client): Plugin {
           { metadata: { annotations: { [selectedNodeAnnotation]: nodeName } } },
           { namespace: pvc.metadata.namespace },
         );
+      }
+      // As upstream's PreBind: the pod is bound only once its claims are (the
+      // provisioner and binder act on the annotation), so the node never starts
+      // it against an unbound claim.
+      const deadline = Date.now() + (opts.bindTimeoutMs ?? 60_000);
+      for (const pvc of st.delayed) {
+        const ns = pvc.metadata.namespace ?? 'default';
+        const name = pvc.metadata.name ?? '';
+        while (!listers.claim(ns, name)?.spec?.volumeName) {
+          if (Date.now() > deadline)
+            throw new UnavailableError(
+              `binding volumes: persistentvolumeclaim "${name}" was not bound in time`,
+            );
+          await new Promise((r) => setTimeout(r, opts.pollMs ?? 25));
+        }
       }
     },
   };
