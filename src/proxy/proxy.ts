@@ -168,6 +168,13 @@ export class ServiceProxy {
     for (const w of this.#idle.splice(0)) w();
   }
 
+  /** Rewrites the whole table now (`flush` keeps affinity memory, `recreate` starts afresh). */
+  async resync(mode: 'flush' | 'recreate' = 'flush'): Promise<void> {
+    if (this.#pendingMode !== 'recreate') this.#pendingMode = mode;
+    this.#kick(0);
+    await this.idle();
+  }
+
   /** Resolves once every change seen so far is applied (or the proxy stopped). */
   idle(): Promise<void> {
     if (!this.#busy()) return Promise.resolve();

@@ -70,7 +70,7 @@ const cases: Case[] = [
     name: 'NodePort: external traffic always masqueraded',
     svc: service('web', nodePort),
     slices: two,
-    chains: { [svcChain]: [masq, dnat2], [extChain]: ['jump mark-for-masquerade', dnat2] },
+    chains: { [svcChain]: [masq, dnat2], [extChain]: ['jump mark-for-masquerade', `goto ${svcChain}`] },
     elements: {
       'cluster-ips': ['10.43.0.5'],
       'service-ips': [`10.43.0.5 . tcp . 80 : goto ${svcChain}`],
@@ -84,9 +84,9 @@ const cases: Case[] = [
     chains: {
       [svcChain]: [masq, dnat2],
       [extChain]: [
-        `ip saddr 10.42.0.0/16 ${dnat2}`,
+        `ip saddr 10.42.0.0/16 goto ${svcChain}`,
         'fib saddr type local jump mark-for-masquerade',
-        `fib saddr type local ${dnat2}`,
+        `fib saddr type local goto ${svcChain}`,
         'meta l4proto tcp dnat to 10.42.0.5:8080',
       ],
     },
@@ -122,7 +122,7 @@ const cases: Case[] = [
     svc: service('web', { ...nodePort, type: 'LoadBalancer', externalIPs: ['192.0.2.50'] }),
     slices: two,
     ctx: { loadBalancerPorts: new Set(['tcp . 80']) },
-    chains: { [svcChain]: [masq, dnat2], [extChain]: ['jump mark-for-masquerade', dnat2] },
+    chains: { [svcChain]: [masq, dnat2], [extChain]: ['jump mark-for-masquerade', `goto ${svcChain}`] },
     elements: {
       'cluster-ips': ['10.43.0.5'],
       'service-ips': [`10.43.0.5 . tcp . 80 : goto ${svcChain}`, `192.0.2.50 . tcp . 80 : goto ${extChain}`],

@@ -141,7 +141,9 @@ export function addPortRules(model: ServicePortModel, ctx: RuleContext, rs: Rule
     return;
   }
   const chain = `external-${m.id}`;
-  const cluster = dnatRules(m, m.backends, rs);
+  // The service chain already DNATs over every endpoint unless internalTrafficPolicy is Local:
+  // reuse it rather than writing (and syncing) the same backend map twice.
+  const cluster = m.clusterIP && !m.internalLocal ? [`goto service-${m.id}`] : dnatRules(m, m.backends, rs);
   if (!m.externalLocal || ctx.masqueradeAll) {
     rs.chains.set(chain, [`jump ${markChain}`, ...cluster]);
   } else {

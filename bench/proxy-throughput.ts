@@ -1,0 +1,95 @@
+// Request throughput through the Service proxy's rules on a real one-node
+// cluster: wrk on the host against a busybox httpd pod, through the
+// ClusterIP, through the NodePort on 127.0.0.1 and on the node's address,
+// beside the pod IP directly (the peer: no proxy at all). Rounds alternate
+// the paths; each path's median is reported with its ratio to direct.
+// busybox httpd answers one request per connection, so every request is a
+// new connection: the NAT path (conntrack entry, DNAT, masquerade) is on
+// every request, the hardest case for a proxy.
+// Run as root: node bench/proxy-throughput.ts [seconds] [connections] [rounds]
+import { spawnSync } from 'node:child_process';
+import { networkInterfaces } from 'node:os';
+import { startCluster, until } from '../test/support/cluster.ts';
+
+const seconds = Number(process.argv[2] ?? 5);
+const connections = Number(process.argv[3] ?? 32);
+const rounds = Number(process.argv[4] ?? 3);
+
+function wrk(url: string): number {
+  const r = spawnSync('wrk', ['-t2', `-c${connections}`, `-d${seconds}s`, url], { encoding: 'utf8' });
+  const m = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
+  if (!m) throw new Error(`wrk ${url}: ${r.stdout}${r.stderr}`);
+  const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(r.stdout);
+  if (errors) process.stderr.write(`  (${url}: ${errors[0]})\n`);
+  return Number(m[1]);
+}
+
+function nodeAddress(): string | undefined {
+  for (const list of Object.values(networkInterfaces()))
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return undefined;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+
+const c = await startCluster({ name: 'thr' });
+try {
+  await c.k(
+    'create',
+    'deployment',
+    'web',
+    '--image=busybox',
+    '--',
+    'sh',
+    '-c',
+    'mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 8080 -h /www',
+  );
+  await c.k('expose', 'deploy', 'web', '--type=NodePort', '--port=80', '--target-port=8080');
+  const podIP = await until(
+    'a ready web pod',
+    async () => {
+      const items = JSON.parse(await c.k('get', 'pods', '-l', 'app=web', '-o', 'json')).items as {
+        status?: { podIP?: string; conditions?: { type: string; status: string }[] };
+      }[];
+      const p = items.find((x) =>
+        x.status?.conditions?.some((k) => k.type === 'Ready' && k.status === 'True'),
+      );
+      return p?.status?.podIP;
+    },
+    60_000,
+  );
+  const svc = JSON.parse(await c.k('get', 'svc', 'web', '-o', 'json'));
+  const paths: [string, string][] = [
+    ['pod IP (direct)', `http://${podIP}:8080/`],
+    ['ClusterIP', `http://${svc.spec.clusterIP}/`],
+    ['NodePort 127.0.0.1', `http://127.0.0.1:${svc.spec.ports[0].nodePort}/`],
+  ];
+  const addr = nodeAddress();
+  if (addr) paths.push([`NodePort ${addr}`, `http://${addr}:${svc.spec.ports[0].nodePort}/`]);
+  await until(
+    'the NodePort to answer',
+    async () => spawnSync('wget', ['-qO-', '-T', '2', paths[2]?.[1] ?? '']).status === 0,
+    10_000,
+  ).catch(() => undefined);
+  const results = new Map<string, number[]>(paths.map(([n]) => [n, []]));
+  for (let r = 0; r < rounds; r++) for (const [name, url] of paths) results.get(name)?.push(wrk(url));
+  const direct = median(results.get('pod IP (direct)') ?? []);
+  console.log(
+    `proxy throughput: wrk -t2 -c${connections} -d${seconds}s, ${rounds} rounds, busybox httpd (a connection per request)`,
+  );
+  for (const [name] of paths) {
+    const rps = median(results.get(name) ?? []);
+    const ratio = rps / direct;
+    const verdict = name.startsWith('pod')
+      ? ''
+      : ratio >= 0.9
+        ? '  (target >= 0.9x: met)'
+        : '  (target >= 0.9x: MISSED)';
+    console.log(
+      `  ${name.padEnd(24)} ${rps.toFixed(0).padStart(8)} req/s  ${ratio.toFixed(2)}x of direct${verdict}`,
+    );
+  }
+} finally {
+  const left = await c.stop();
+  if (left.length) console.error('left behind:', left);
+}
