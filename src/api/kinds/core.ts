@@ -209,13 +209,8 @@ export const event = core('Event', 'events', {
 
 function nodeStatus(o: KubeObject): string {
   const ready = asArray(getPath(o, ['status', 'conditions'])).find((c) => c.type === 'Ready');
-  let s = !ready
-    ? 'Unknown'
-    : ready.status === 'True'
-      ? 'Ready'
-      : ready.status === 'False'
-        ? 'NotReady'
-        : 'Unknown';
+  // As upstream's printer: Ready=False and Ready=Unknown both print NotReady.
+  let s = !ready ? 'Unknown' : ready.status === 'True' ? 'Ready' : 'NotReady';
   if (getPath(o, ['spec', 'unschedulable']) === true) s += ',SchedulingDisabled';
   return s;
 }
