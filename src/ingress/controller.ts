@@ -79,7 +79,7 @@ export class IngressController {
   #timer: NodeJS.Timeout | undefined;
   #syncing: Promise<void> | undefined;
   #dirty = false;
-  #applied: string | undefined;
+  #appliedConf: string | undefined;
   #reported = new Set<string>();
   #nodeIP = '';
   #failures = 0;
@@ -87,6 +87,8 @@ export class IngressController {
   #workers: Promise<void> | undefined;
   /** The model of the last sync (undefined before the first). */
   model: Model | undefined;
+  /** How many configurations nginx was handed (each a start or a reload). */
+  applied = 0;
 
   constructor(o: IngressControllerOptions) {
     this.#o = o;
@@ -212,10 +214,11 @@ export class IngressController {
       user: workerUser(o.dir),
     });
     this.model = model;
-    if (conf === this.#applied && this.#nginx.pid) return;
+    if (conf === this.#appliedConf && this.#nginx.pid) return;
     const certs = Object.fromEntries(Object.entries(model.certificates).map(([k, c]) => [k, c.pem]));
     await this.#nginx.apply(conf, certs);
-    this.#applied = conf;
+    this.#appliedConf = conf;
+    this.applied++;
     o.log.debug(
       { servers: model.servers.length, upstreams: model.upstreams.length },
       'ingress configuration applied',

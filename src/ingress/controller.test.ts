@@ -1,0 +1,157 @@
+/**
+ * The controller's glue over a FakeClient and a real nginx on loopback:
+ * changes reach the data path, unrelated objects cause no reload, status is
+ * published once and only by the node asked to. Skipped without nginx.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { FakeClient, InformerFactory, type KubeObject, resources } from '../client/index.ts';
+import { silentLogger } from '../lib/logger.ts';
+import { IngressController } from './controller.ts';
+import { droverClass, ingress, service, slice } from './fixtures.ts';
+import { ingressClassResource, ingressResource } from './model.ts';
+import { findNginx } from './nginx.ts';
+
+const skip = findNginx() ? false : 'nginx is not installed';
+const dir = mkdtempSync(join(tmpdir(), 'drv-ingress-ctl-'));
+const client = new FakeClient();
+const informers = new InformerFactory(client);
+const abort = new AbortController();
+let controller: IngressController;
+let backend: http.Server;
+let backendPort = 0;
+let httpPort = 0;
+
+async function freePort(): Promise<number> {
+  const s = http.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+function get(host: string, path = '/'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const req = http.get(
+      { host: '127.0.0.1', port: httpPort, path, headers: { host }, agent: false },
+      (res) => {
+        let body = '';
+        res.on('data', (b: Buffer) => {
+          body += b.toString();
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', () => resolve({ status: 0, body: '' }));
+  });
+}
+
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+before(async () => {
+  if (skip) return;
+  backend = http.createServer((req, res) => res.end(`backend ${req.url}`));
+  await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+  backendPort = (backend.address() as AddressInfo).port;
+  httpPort = await freePort();
+  client.seed(ingressClassResource, droverClass);
+  client.seed(resources.nodes, {
+    metadata: { name: 'n1' },
+    status: { addresses: [{ type: 'InternalIP', address: '192.0.2.7' }] },
+  });
+  client.seed(resources.services, service('web'), service('unrelated'));
+  client.seed(resources.endpointSlices, slice('web', backendPort, ['127.0.0.1']));
+  client.seed(ingressResource, ingress('web', [{ host: 'a.example.com', paths: [['/', 'Prefix', 'web']] }]));
+  controller = new IngressController({
+    client,
+    informers,
+    nodeName: 'n1',
+    publishStatus: true,
+    dir,
+    httpPort,
+    httpsPort: 0,
+    address: '127.0.0.1',
+    log: silentLogger(),
+    debounceMs: 10,
+  });
+  informers.start(abort.signal);
+  await controller.start();
+});
+
+after(async () => {
+  await controller?.stop();
+  abort.abort();
+  await informers.stop();
+  backend?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('serves the seeded Ingress and publishes the node IP in its status once', { skip }, async () => {
+  assert.equal((await get('a.example.com', '/x')).body, 'backend /x');
+  const published = await until('status', async () => {
+    const ing = await client.get<KubeObject>(ingressResource, 'web', { namespace: 'default' });
+    return JSON.stringify(ing.status?.loadBalancer) === JSON.stringify({ ingress: [{ ip: '192.0.2.7' }] });
+  });
+  assert.ok(published);
+  await new Promise((r) => setTimeout(r, 100));
+  const statusWrites = client.writes().filter((w) => w.subresource === 'status');
+  assert.equal(statusWrites.length, 1, 'status is written only when it differs');
+});
+
+test('a new path applies without a restart; an unrelated Service changes nothing', { skip }, async () => {
+  const before = controller.applied;
+  await client.update(
+    ingressResource,
+    ingress('web', [
+      {
+        host: 'a.example.com',
+        paths: [
+          ['/', 'Prefix', 'web'],
+          ['/gone', 'Exact', 'missing'],
+        ],
+      },
+    ]),
+  );
+  await until('503 on the new path', async () => (await get('a.example.com', '/gone')).status === 503);
+  assert.equal(controller.applied, before + 1);
+  await client.update(resources.services, { ...service('unrelated', 81) });
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(controller.applied, before + 1, 'no reload for a Service no Ingress uses');
+});
+
+test('losing the endpoints gives 503, getting them back restores the route', { skip }, async () => {
+  await client.update(
+    resources.endpointSlices,
+    slice('web', backendPort, ['127.0.0.1'], { notReady: ['127.0.0.1'] }),
+  );
+  await until('503 without ready endpoints', async () => (await get('a.example.com')).status === 503);
+  await client.update(resources.endpointSlices, slice('web', backendPort, ['127.0.0.1']));
+  await until('the backend again', async () => (await get('a.example.com')).status === 200);
+});
+
+test('an Ingress of another class is ignored', { skip }, async () => {
+  await client.create(
+    ingressResource,
+    ingress('theirs', [{ host: 'b.example.com', paths: [['/', 'Prefix', 'web']] }], { className: 'other' }),
+  );
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal((await get('b.example.com')).status, 404);
+  const theirs = await client.get<KubeObject>(ingressResource, 'theirs', { namespace: 'default' });
+  assert.equal(theirs.status?.loadBalancer, undefined);
+});
