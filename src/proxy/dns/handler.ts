@@ -10,6 +10,8 @@
  * - Names in the cluster zone (and reverse names of cluster addresses) are
  *   answered authoritatively; everything else goes to the forwarder. A CNAME
  *   (ExternalName) is followed, up to 8 links, as a recursive server does.
+ *   `<svc>.<ns>` of an existing Service is completed as the search list would
+ *   (see ClusterZone.completeShortName) before anything is forwarded.
  * - Over UDP a reply larger than 512 bytes, or the client's EDNS buffer size,
  *   is sent empty with TC set so the client retries over TCP (RFC 1035 §4.2.1,
  *   RFC 6891 §6.2.5).
@@ -98,7 +100,7 @@ export class DnsHandler {
     const out: Outcome = { rcode: 0, authoritative: false, answers: [], authorities: [], additionals: [] };
     let name = q.name;
     for (let link = 0; link < maxChain; link++) {
-      const z = this.#o.zone.resolve(name, q.type);
+      const z = this.#o.zone.resolve(name, q.type) ?? this.#o.zone.completeShortName(name, q.type);
       const step: Forwarded | undefined = z
         ? z
         : this.#o.forwarder

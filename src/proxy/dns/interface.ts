@@ -12,6 +12,11 @@
  * address on `lo`, is removed in one step and never disturbs the host's
  * configuration. The proxy skips the kube-dns Service whose clusterIP this
  * is, so no DNAT rule intercepts it.
+ *
+ * Kernels built without the dummy driver (this project's CI machines among
+ * them) get an empty bridge instead: bridges are always there where CNI's
+ * bridge plugin works, and one without ports holds a local address just the
+ * same (the kernel delivers to any local address whatever link carries it).
  */
 import { spawn } from 'node:child_process';
 import { isIPv6 } from 'node:net';
@@ -42,12 +47,16 @@ export function dnsLinkName(prefix: string | undefined): string {
 }
 
 /**
- * Creates (or re-creates, after a crash) the dummy link `name` holding
- * `address`, up. Idempotent.
+ * Creates (or re-creates, after a crash) the link `name` (dummy, or an empty
+ * bridge without the dummy driver) holding `address`, up. Idempotent.
  */
 export async function addDnsLink(name: string, address: string): Promise<void> {
   await removeDnsLink(name);
-  await mustIp(`creating dns interface ${name}`, ['link', 'add', name, 'type', 'dummy']);
+  const dummy = await ip(['link', 'add', name, 'type', 'dummy']);
+  if (dummy.code !== 0 && /unknown device type|not supported/i.test(dummy.stderr))
+    await mustIp(`creating dns interface ${name}`, ['link', 'add', name, 'type', 'bridge']);
+  else if (dummy.code !== 0)
+    throw new UnavailableError(`creating dns interface ${name}: ip link add: ${dummy.stderr}`);
   try {
     const v6 = isIPv6(address);
     // nodad: an IPv6 address is usable at once instead of after duplicate detection.

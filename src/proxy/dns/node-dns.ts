@@ -4,6 +4,7 @@
  * UDP/TCP server, started together and stopped together.
  */
 import type { InformerFactory } from '../../client/index.ts';
+import { describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { TtlCache } from './cache.ts';
 import { ClusterView } from './cluster-view.ts';
@@ -34,20 +35,35 @@ export interface NodeDnsOptions {
   log: Logger;
 }
 
+/** How often binding is retried when the port is taken (another resolver, a previous run still exiting). */
+const bindRetryMs = 2000;
+
 export class NodeDns {
-  readonly port: number;
   readonly #server: DnsServer;
   readonly #forwarder: Forwarder;
   readonly #link: string | undefined;
+  #port = 0;
+  #retry: NodeJS.Timeout | undefined;
+  #stopped = false;
 
-  private constructor(port: number, server: DnsServer, forwarder: Forwarder, link: string | undefined) {
-    this.port = port;
+  private constructor(server: DnsServer, forwarder: Forwarder, link: string | undefined) {
     this.#server = server;
     this.#forwarder = forwarder;
     this.#link = link;
   }
 
-  /** Serves cluster DNS until stop(). Answers SERVFAIL for cluster names until the caches have synced. */
+  /** The port served on; 0 while binding is still being retried. */
+  get port(): number {
+    return this.#port;
+  }
+
+  /**
+   * Serves cluster DNS until stop(). Answers SERVFAIL for cluster names until
+   * the caches have synced. Throws only when the address cannot be made
+   * local; a port that cannot be bound yet is retried in the background,
+   * with the address kept local meanwhile (pods' queries must never be
+   * routed off the node towards a service IP nobody serves).
+   */
   static async start(o: NodeDnsOptions): Promise<NodeDns> {
     const log = o.log;
     const { view } = ClusterView.fromInformers(o.informers);
@@ -65,21 +81,31 @@ export class NodeDns {
     const handler = new DnsHandler({ zone, forwarder, log });
     const server = new DnsServer({ handler, log });
     const link = o.manageLink === false ? undefined : dnsLinkName(o.namePrefix);
-    try {
-      if (link) await addDnsLink(link, o.clusterDNS);
-      const port = await server.listen(o.clusterDNS, o.port ?? 53);
-      log.info({ address: o.clusterDNS, port, link, domain: zone.domain }, 'cluster dns serving');
-      return new NodeDns(port, server, forwarder, link);
-    } catch (err) {
-      forwarder.close();
-      await server.close();
-      if (link) await removeDnsLink(link).catch(() => undefined);
-      throw err;
-    }
+    if (link) await addDnsLink(link, o.clusterDNS);
+    const dns = new NodeDns(server, forwarder, link);
+    const bind = async (): Promise<void> => {
+      try {
+        dns.#port = await server.listen(o.clusterDNS, o.port ?? 53);
+        log.info(
+          { address: o.clusterDNS, port: dns.#port, link, domain: zone.domain },
+          'cluster dns serving',
+        );
+      } catch (err) {
+        log.error(
+          { address: o.clusterDNS, err: describeError(err) },
+          'cluster dns cannot listen yet; retrying',
+        );
+        if (!dns.#stopped) dns.#retry = setTimeout(() => void bind(), bindRetryMs);
+      }
+    };
+    await bind();
+    return dns;
   }
 
   /** Stops serving and removes the link. The informers stop with their factory. */
   async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#retry);
     await this.#server.close();
     this.#forwarder.close();
     if (this.#link) await removeDnsLink(this.#link);

@@ -206,3 +206,14 @@ test('zone: another cluster domain', () => {
   assert.deepEqual(summary(z.resolve('web.default.svc.corp.example', 'A')?.answers ?? []), ['A 10.43.0.20']);
   assert.equal(z.resolve('web.default.svc.cluster.local', 'A'), undefined);
 });
+
+test('zone: <svc>.<ns> and <svc>.<ns>.svc complete to the Service, as the search list would', () => {
+  const a = zone.completeShortName('Kubernetes.Default', 'A');
+  assert.deepEqual(summary(a?.answers ?? []), ['A 10.43.0.1', 'CNAME kubernetes.default.svc.cluster.local']);
+  assert.equal(a?.answers[0]?.name, 'Kubernetes.Default');
+  const nodata = zone.completeShortName('web.default.svc', 'AAAA');
+  assert.deepEqual(summary(nodata?.answers ?? []), ['CNAME web.default.svc.cluster.local']);
+  assert.deepEqual(summary(nodata?.authorities ?? []), ['SOA ns.dns.cluster.local']);
+  for (const q of ['example.org', 'nope.default', 'web.default.pod', 'a.web.default', 'web'])
+    assert.equal(zone.completeShortName(q, 'A'), undefined, q);
+});

@@ -97,6 +97,31 @@ export class ClusterZone {
     return this.#nxdomain();
   }
 
+  /**
+   * `<svc>.<ns>` and `<svc>.<ns>.svc` of an existing Service, answered as a
+   * CNAME to its full name plus that name's records: what a pod's search list
+   * (`svc.<zone>`, `<zone>`, tried first under ndots:5) gives a stub resolver
+   * that searches. Some do not search names that contain a dot (busybox 1.3x
+   * nslookup), so `nslookup kubernetes.default` works only with this.
+   * Undefined for every other name.
+   */
+  completeShortName(qname: string, qtype: string): ZoneAnswer | undefined {
+    const name = canonicalName(qname);
+    const l = name.split('.');
+    const [svc = '', ns = ''] = l;
+    let full: string;
+    if (l.length === 2) full = `${name}.svc.${this.domain}`;
+    else if (l.length === 3 && l[2] === 'svc') full = `${name}.${this.domain}`;
+    else return undefined;
+    if (!this.#view.isSynced() || !this.#view.service(ns, svc)) return undefined;
+    const target = this.resolve(full, qtype);
+    if (!target) return undefined;
+    const owner = qname.endsWith('.') ? qname.slice(0, -1) : qname;
+    const cname: Answer = { name: owner, type: 'CNAME', ttl: this.#ttl, data: full };
+    if (qtype === 'CNAME') return this.#ok([cname]);
+    return { ...target, answers: [cname, ...target.answers] };
+  }
+
   #apex(owner: string, qtype: string): ZoneAnswer {
     if (qtype === 'SOA') return this.#ok([{ ...this.#soa, name: owner }]);
     if (qtype === 'NS')
