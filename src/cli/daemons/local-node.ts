@@ -58,7 +58,9 @@ export class LocalNode {
   private constructor(o: LocalNodeOptions, engine: Engine) {
     this.#o = o;
     this.engine = engine;
-    this.subresources = agentSubresources(engine);
+    this.subresources = agentSubresources(engine, {
+      pod: (ns, name) => this.#agent?.pods.store.get(`${ns}/${name}`),
+    });
   }
 
   static async create(o: LocalNodeOptions): Promise<LocalNode> {
