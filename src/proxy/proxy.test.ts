@@ -193,3 +193,18 @@ test('proxy: a script the kernel refuses is not half-applied', { skip }, async (
   assert.doesNotMatch(text, /chain b/);
   await run(`delete table ip ${table}\n`);
 });
+
+test('proxy: start does not hang when nft keeps failing', { skip }, async () => {
+  const client = seeded();
+  let calls = 0;
+  const { proxy, applied } = proxyOver(client, 'drv-proxy-broken', {
+    runner: async () => {
+      calls++;
+      throw new InvalidError('applying nftables rules: injected failure');
+    },
+  });
+  await proxy.start();
+  assert.equal(applied.length, 0);
+  assert.ok(calls >= 1);
+  await proxy.stop();
+});

@@ -81,6 +81,7 @@ export class ServiceProxy {
   #masqueradeAll = false;
   #localnetDone = false;
   #idle: (() => void)[] = [];
+  #attempted: (() => void)[] = [];
   #cancelResync: (() => void) | undefined;
 
   constructor(o: ServiceProxyOptions) {
@@ -145,7 +146,10 @@ export class ServiceProxy {
     if (!synced.every(Boolean)) return;
     this.#pendingMode = 'recreate';
     this.#kick(0);
-    await this.idle();
+    // The first attempt, not its success: a node without nft still starts (the proxy keeps retrying).
+    await new Promise<void>((resolve) => {
+      this.#attempted.push(resolve);
+    });
     this.#every(o.resyncMs ?? 300_000, () => {
       this.#pendingMode ??= 'flush';
       this.#kick(0);
@@ -165,7 +169,7 @@ export class ServiceProxy {
     await deleteTable(this.#table, this.#o.nft).catch((err: unknown) =>
       this.#o.log.warn({ err: describeError(err), table: this.#table }, 'deleting the proxy table failed'),
     );
-    for (const w of this.#idle.splice(0)) w();
+    for (const w of [...this.#idle.splice(0), ...this.#attempted.splice(0)]) w();
   }
 
   /** Rewrites the whole table now (`flush` keeps affinity memory, `recreate` starts afresh). */
@@ -223,7 +227,9 @@ export class ServiceProxy {
 
   async #syncLoop(): Promise<void> {
     while (!this.#abort.signal.aborted && (this.#dirty.size > 0 || this.#pendingMode)) {
-      if (!(await this.#syncOnce())) return;
+      const ok = await this.#syncOnce();
+      for (const w of this.#attempted.splice(0)) w();
+      if (!ok) return;
     }
   }
 
