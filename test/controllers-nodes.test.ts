@@ -103,7 +103,7 @@ after(async () => {
   await server?.stop();
 });
 
-test('a DaemonSet has one pod per node and rolls out a new template', async () => {
+test('a DaemonSet has one pod per node, rolls out a new template and rolls back', async () => {
   const ds = {
     apiVersion: 'apps/v1',
     kind: 'DaemonSet',
@@ -133,6 +133,13 @@ test('a DaemonSet has one pod per node and rolls out a new template', async () =
   const history = await kubectl('rollout', 'history', 'daemonset/agent', '-n', ns);
   assert.match(history, /^1\s/m);
   assert.match(history, /^2\s/m);
+
+  await kubectl('rollout', 'undo', 'daemonset/agent', '-n', ns);
+  await kubectl('rollout', 'status', 'daemonset/agent', '-n', ns, '--timeout=30s');
+  const undone = (await pods('agent')).filter(live);
+  assert.ok(undone.every((p) => p.spec?.containers[0]?.image === 'busybox:1'));
+  // The undone revision is renumbered past the latest, as upstream does.
+  assert.match(await kubectl('rollout', 'history', 'daemonset/agent', '-n', ns), /^2\s[\s\S]*^3\s/m);
 });
 
 test('a lost node goes NotReady with the unreachable taint; its pods are recreated elsewhere', async () => {
