@@ -13,6 +13,7 @@ import {
 import { getPath, isObject, type KubeObject, setDefault, specOf } from '../types.ts';
 import { immutable, invalid, validateMeta, validateWorkloadSelector } from '../validation.ts';
 import { defaultPodSpec, validatePodSpec } from './pod.ts';
+import { defaultUpdateStrategy, validateStatefulSet } from './statefulset-spec.ts';
 
 const tmplSpec = ['spec', 'template', 'spec'];
 
@@ -140,12 +141,16 @@ export const statefulSet = apps('StatefulSet', 'statefulsets', ['sts'], {
     const spec = specOf(obj);
     setDefault(spec, 'replicas', 1);
     setDefault(spec, 'podManagementPolicy', 'OrderedReady');
-    setDefault(spec, 'updateStrategy', { type: 'RollingUpdate', rollingUpdate: { partition: 0 } });
+    defaultUpdateStrategy(spec);
     setDefault(spec, 'revisionHistoryLimit', 10);
     setDefault(spec, 'persistentVolumeClaimRetentionPolicy', { whenDeleted: 'Retain', whenScaled: 'Retain' });
     defaultTemplate(obj);
   },
-  validate: (obj, old) => [...validateMeta(obj, 'subdomain'), ...validateSelectorTemplate(obj, old)],
+  validate: (obj, old) => [
+    ...validateMeta(obj, 'subdomain'),
+    ...validateSelectorTemplate(obj, old),
+    ...validateStatefulSet(obj, old),
+  ],
   table: {
     columns: [nameColumn, col('Ready'), ageColumn, col('Containers', 1), col('Images', 1)],
     row: (o, now) => [
