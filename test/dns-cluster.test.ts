@@ -49,6 +49,27 @@ spec:
   containers: [{ name: c, image: busybox, command: [sleep, '3600'] }]
 ---
 apiVersion: v1
+kind: Service
+metadata: { name: db }
+spec:
+  clusterIP: None
+  selector: { app: dnsdb }
+  ports: [{ name: pg, port: 5432 }]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: { name: db }
+spec:
+  serviceName: db
+  replicas: 2
+  selector: { matchLabels: { app: dnsdb } }
+  template:
+    metadata: { labels: { app: dnsdb } }
+    spec:
+      terminationGracePeriodSeconds: 0
+      containers: [{ name: c, image: busybox, command: [sleep, '3600'] }]
+---
+apiVersion: v1
 kind: Pod
 metadata: { name: client }
 spec:
@@ -102,20 +123,25 @@ function addressesOf(out: string, name: string): string[] {
 
 test('dns: kubectl run nslookup kubernetes.default', async () => {
   const apiIP = c.serviceCidr.replace('.0.0/16', '.0.1');
-  const r = await c.kubectl(
-    [
-      'run',
-      '-i',
-      '--rm',
-      'dns',
-      '--image=busybox',
-      '--restart=Never',
-      '--',
-      'nslookup',
-      'kubernetes.default',
-    ],
-    { timeoutMs: 60_000 },
-  );
+  const run = (name: string) =>
+    c.kubectl(
+      [
+        'run',
+        '-i',
+        '--rm',
+        name,
+        '--image=busybox',
+        '--restart=Never',
+        '--',
+        'nslookup',
+        'kubernetes.default',
+      ],
+      { timeoutMs: 60_000 },
+    );
+  // kubectl run -i can miss the output of a container that exits before it
+  // attaches (it falls back to logs); that race is not DNS's, so retry it.
+  let r = await run('dns');
+  for (let i = 1; i < 3 && !r.stdout.includes('Server:'); i++) r = await run(`dns-${i}`);
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout, new RegExp(`Server:\\s+${c.clusterDNS.replaceAll('.', '\\.')}`));
   assert.match(r.stdout, /Name:\s+kubernetes\.default\.svc\.cluster\.local/);
@@ -169,6 +195,31 @@ test('dns: Services by full and short name, headless to pod IPs, NXDOMAIN, forwa
       JSON.stringify(addressesOf(r.out, 'hl.default.svc.cluster.local')) === JSON.stringify(podIPs)
     );
   });
+
+  // StatefulSet pods by hostname, their PTR, and SRV of a named port.
+  const db = await until('both StatefulSet pods running', async () => {
+    const out = await c.k('get', 'pods', 'db-0', 'db-1', '-o', 'jsonpath={.items[*].status.podIP}');
+    const ips = out.trim().split(' ').filter(Boolean);
+    return ips.length === 2 ? ips : undefined;
+  });
+  for (const [i, ip] of db.entries()) {
+    const name = `db-${i}.db.default.svc.cluster.local`;
+    await until(`${name} to resolve`, async () => {
+      const r = await nslookup(name);
+      return r.code === 0 && addressesOf(r.out, name).join() === ip;
+    });
+  }
+  const ptr = await nslookup(db[0] ?? '');
+  assert.match(ptr.out, /name = db-0\.db\.default\.svc\.cluster\.local/, ptr.out);
+  const srv = await c.kubectl([
+    'exec',
+    'client',
+    '--',
+    'nslookup',
+    '-type=SRV',
+    '_http._tcp.web.default.svc.cluster.local',
+  ]);
+  assert.match(srv.stdout, /0 \d+ 80 web\.default\.svc\.cluster\.local/, srv.stdout + srv.stderr);
 
   const missing = await nslookup('nosuch.default.svc.cluster.local');
   assert.notEqual(missing.code, 0, missing.out);
