@@ -197,8 +197,10 @@ test('a lost node goes NotReady with the unreachable taint; its pods are recreat
     evicted.every((p) => p.status?.conditions?.some((c) => c.type === 'DisruptionTarget')),
     'evicted pods carry DisruptionTarget',
   );
-  // The DaemonSet pod tolerates the taint and stays.
-  assert.ok((await pods('agent')).some((p) => p.spec?.nodeName === lost && live(p)));
+  // The DaemonSet pod tolerates the taint and stays, marked not Ready.
+  const daemon = (await pods('agent')).find((p) => p.spec?.nodeName === lost && live(p));
+  assert.ok(daemon, 'the daemon pod stays on the lost node');
+  assert.equal(daemon.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'False');
   console.log(`# lost node: NotReady after ${notReadyMs} ms, pods recreated after ${recreatedMs} ms`);
 });
 
