@@ -98,6 +98,7 @@ export class Nginx {
   #lastCerts: Record<string, string> = {};
   #restartTimer: NodeJS.Timeout | undefined;
   #restartDelay = 500;
+  #starting: Promise<void> | undefined;
 
   constructor(o: NginxOptions) {
     this.#o = o;
@@ -171,8 +172,17 @@ export class Nginx {
     }
   }
 
-  async #start(): Promise<void> {
+  /** One start at a time (the restart timer and apply() may both ask). */
+  #start(): Promise<void> {
+    this.#starting ??= this.#spawn().finally(() => {
+      this.#starting = undefined;
+    });
+    return this.#starting;
+  }
+
+  async #spawn(): Promise<void> {
     await this.#reapOrphan();
+    if (this.#stopping) return;
     const pidFile = join(this.#o.dir, 'nginx.pid');
     await rm(pidFile, { force: true });
     const args = ['-c', this.confPath, '-p', this.#o.dir, '-e', 'stderr', '-g', 'daemon off;'];
@@ -211,7 +221,7 @@ export class Nginx {
   #scheduleRestart(): void {
     clearTimeout(this.#restartTimer);
     this.#restartTimer = setTimeout(() => {
-      if (this.#stopping || this.#child || this.#lastConf === undefined) return;
+      if (this.#stopping || this.#child || this.#starting || this.#lastConf === undefined) return;
       this.#start().catch((err: unknown) => {
         this.#o.log.error({ err: describeError(err) }, 'restarting ingress nginx failed');
       });
@@ -223,6 +233,7 @@ export class Nginx {
   async stop(): Promise<void> {
     this.#stopping = true;
     clearTimeout(this.#restartTimer);
+    await this.#starting?.catch(() => undefined);
     const child = this.#child;
     if (!child?.pid) return;
     child.kill('SIGTERM');
