@@ -192,6 +192,41 @@ test('a deleted pod stops receiving within a second', async () => {
   assert.equal(seen.get(victim.name), undefined);
 });
 
+test('a LoadBalancer Service opens its port on the node addresses, beside its NodePort', async () => {
+  const port = 20000 + Math.floor(Math.random() * 5000);
+  await c.k(
+    'expose',
+    'deploy',
+    'web',
+    '--name=web-lb',
+    '--type=LoadBalancer',
+    `--port=${port}`,
+    '--target-port=8080',
+  );
+  const lb = await until(
+    'status.loadBalancer',
+    async () => {
+      const s = JSON.parse(await c.k('get', 'svc', 'web-lb', '-o', 'json'));
+      return s.status?.loadBalancer?.ingress?.length > 0 && s;
+    },
+    10_000,
+  );
+  const nodeIP = JSON.parse(await c.k('get', 'node', c.nodeName, '-o', 'json')).status.addresses.find(
+    (a: { type: string }) => a.type === 'InternalIP',
+  ).address;
+  assert.deepEqual(
+    lb.status.loadBalancer.ingress.map((i: { ip: string }) => i.ip),
+    [nodeIP],
+  );
+  await until(
+    'the LoadBalancer port to answer',
+    () => get('127.0.0.1', port).then(Boolean, () => false),
+    10_000,
+  );
+  assert.ok((await get(nodeIP, port)).startsWith('web-'));
+  assert.ok((await get('127.0.0.1', lb.spec.ports[0].nodePort)).startsWith('web-'));
+});
+
 test('ClientIP affinity sticks; a Service without endpoints refuses', async () => {
   await c.k('patch', 'svc', 'web', '-p', '{"spec":{"sessionAffinity":"ClientIP"}}');
   await until('affinity rules', async () => table().stdout.includes('affinity-default/web'), 5000);
