@@ -30,6 +30,9 @@ import { watchCrds } from './crd-watcher.ts';
 import { aggregated, apiGroup, apiGroupList, apiVersions, resourceList } from './discovery.ts';
 import type { SubresourceHandlers } from './extensions.ts';
 import { NamespaceFinalizer } from './namespace-finalizer.ts';
+import { nodeAuthorizer } from './node-authorizer.ts';
+import { NodeJoin } from './node-join.ts';
+import { nodeSubresources } from './node-proxy.ts';
 import { ObjectStore } from './object-store.ts';
 import { OpenApi } from './openapi.ts';
 import type { Pki } from './pki.ts';
@@ -52,6 +55,13 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   /** Subresources served by other parts (pods/log, pods/exec...). */
   subresources?: SubresourceHandlers;
+  /**
+   * The node whose `subresources` these are (all-in-one); pods bound to other
+   * nodes are proxied to their kubelet port (node-proxy.ts). Unset: every pod is local.
+   */
+  localNode?: string;
+  /** Join token for `drover agent --token` (node-join.ts); unset: nodes cannot join with one. */
+  joinToken?: string;
   /** A garbage collector runs: Foreground/Orphan deletes add its finalizers (default false). */
   garbageCollection?: boolean;
   /** How often the store is compacted to the revision seen one interval earlier (default 5 min; 0 = never). */
@@ -95,6 +105,8 @@ export class ApiServer {
   readonly #opts: ApiServerOptions;
   readonly #authn: Authenticator;
   readonly #authz: Authorizer;
+  readonly #subresources: SubresourceHandlers;
+  readonly #join: NodeJoin | undefined;
   readonly #openapi: OpenApi;
   readonly #abort = new AbortController();
   readonly #namespaces: NamespaceLifecycle;
@@ -107,7 +119,11 @@ export class ApiServer {
   constructor(opts: ApiServerOptions) {
     this.#opts = opts;
     this.#authn = chainAuthenticator(opts.tokens);
-    this.#authz = opts.authorizer ?? allowAll;
+    // Node credentials are confined to their own objects whatever the other authorizer says.
+    this.#authz = nodeAuthorizer(opts.authorizer ?? allowAll, {
+      pod: (ns, name) => this.objects.get(this.#builtinIn('', 'pods'), ns, name).catch(() => undefined),
+    });
+    this.#join = opts.joinToken ? new NodeJoin(opts.pki, opts.joinToken, opts.log) : undefined;
     const nsType = this.types.lookup('', 'v1', 'namespaces');
     if (!nsType) throw new Error('namespaces type missing');
     this.#namespaces = new NamespaceLifecycle(() => this.objects, nsType);
@@ -134,6 +150,14 @@ export class ApiServer {
       },
     );
     this.#openapi = new OpenApi(this.types);
+    this.#subresources = nodeSubresources({
+      objects: this.objects,
+      types: this.types,
+      local: opts.subresources,
+      localNode: opts.localNode,
+      tls: { cert: opts.pki.adminCert, key: opts.pki.adminKey, ca: opts.pki.caCert },
+      log: opts.log,
+    });
   }
 
   #builtinIn(group: string, plural: string) {
@@ -253,6 +277,7 @@ export class ApiServer {
     );
     let ctxType: ReturnType<TypeRegistry['lookup']>;
     try {
+      if (this.#join && (await this.#join.handle(req, res, path))) return;
       const user = this.#authn.authenticate(req);
       if (!user && !isPublicPath(path)) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
       this.#opts.log.trace({ method: req.method, url: req.url, user: user?.name }, 'request');
@@ -280,7 +305,7 @@ export class ApiServer {
           authorizer: this.#authz,
           warnings: [],
           bookmarkIntervalMs: this.#opts.bookmarkIntervalMs ?? 60_000,
-          extensions: this.#opts.subresources ?? {},
+          extensions: this.#subresources,
         });
         return;
       }
@@ -307,7 +332,7 @@ export class ApiServer {
       const user = this.#authn.authenticate(req);
       if (!user) return refuse(401, 'Unauthorized', 'Unauthorized');
       const key = `${info?.resource ?? ''}/${info?.subresource ?? ''}`;
-      const handler = this.#opts.subresources?.upgrade?.[key];
+      const handler = this.#subresources.upgrade?.[key];
       if (!info?.name || !info.subresource || !handler)
         return refuse(404, 'NotFound', `${key} is not served`);
       const decision = await this.#authz.authorize({
