@@ -4,25 +4,21 @@
  * implements EngineApi, the surface the Docker API server, the CLI and the
  * kubelet use. Composition happens in init(); each call delegates to the part
  * that owns the concept.
- *
- * Past 800 lines because it implements the whole EngineApi surface (~60
- * methods) in one class; the logic lives in containers/, images/, network/
- * and volumes/. Splitting the system and archive areas into their own files
- * is a follow-up noted on the issue.
  */
-import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
-import { ConflictError, describeError, InvalidError, UnavailableError } from '../lib/errors.ts';
+import type { Readable } from 'node:stream';
+import { ConflictError, InvalidError, UnavailableError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { extractIntoRoot, packPath, resolveInRoot, statInRoot } from './containers/archive.ts';
+import { attachSession } from './containers/attach.ts';
 import { Execs } from './containers/exec.ts';
 import { containerPaths, psFilter, toInspect, toSummary } from './containers/inspect.ts';
 import { logLimits, rotatedFiles } from './containers/log-rotation.ts';
 import { readLogs } from './containers/logs.ts';
-import { ContainerManager, normalizeSignal } from './containers/manager.ts';
+import { ContainerManager } from './containers/manager.ts';
 import type { ContainerRecord } from './containers/record.ts';
+import { normalizeSignal } from './containers/signals.ts';
 import { containerStats } from './containers/stats.ts';
 import { cgroupPids, topProcesses } from './containers/top.ts';
 import { EventBus } from './events.ts';
@@ -39,6 +35,7 @@ import {
 import { readHostInfo } from './oci/host.ts';
 import { Runtime } from './oci/runtime.ts';
 import { ensureTmpfs } from './oci/state-dir.ts';
+import { engineInfo, engineVersionReport } from './system-info.ts';
 import type {
   ContainerConfig,
   ContainerCreateRequest,
@@ -68,6 +65,8 @@ import type {
 } from './types.ts';
 import { directorySize, VolumeStore } from './volumes/volumes.ts';
 
+export { engineVersion } from './system-info.ts';
+
 export interface EngineOptions {
   /** Persistent state: images, containers, volumes, networks. Default /var/lib/drover. */
   dataDir: string;
@@ -85,8 +84,6 @@ export interface EngineOptions {
    */
   namePrefix?: string;
 }
-
-export const engineVersion = '0.1.0';
 
 export class Engine implements EngineApi {
   readonly bus = new EventBus();
@@ -181,112 +178,18 @@ export class Engine implements EngineApi {
 
   // ---------------------------------------------------------------- system
 
-  async info(): Promise<Record<string, unknown>> {
-    const all = this.containers.records.all();
-    const count = (s: string) => all.filter((c) => c.state.status === s).length;
-    const rt = await this.runtime.runtimeVersion().catch(() => ({ name: 'crun', version: 'unknown' }));
-    return {
-      ID: os.hostname(),
-      Containers: all.length,
-      ContainersRunning: count('running'),
-      ContainersPaused: count('paused'),
-      ContainersStopped: all.length - count('running') - count('paused'),
-      Images: this.images.meta.all().length,
-      Driver: 'overlay2',
-      DriverStatus: [
-        ['Backing Filesystem', 'extfs'],
-        ['Supports d_type', 'true'],
-        ['Native Overlay Diff', 'true'],
-      ],
-      Plugins: {
-        Volume: ['local'],
-        Network: ['bridge', 'host', 'null'],
-        Authorization: null,
-        Log: ['k8s-file'],
-      },
-      MemoryLimit: true,
-      SwapLimit: true,
-      CpuCfsPeriod: true,
-      CpuCfsQuota: true,
-      CPUShares: true,
-      CPUSet: true,
-      PidsLimit: true,
-      IPv4Forwarding: true,
-      Debug: false,
-      NFd: 0,
-      OomKillDisable: false,
-      NGoroutines: 0,
-      SystemTime: new Date().toISOString(),
-      LoggingDriver: 'k8s-file',
-      CgroupDriver: 'cgroupfs',
-      CgroupVersion: this.#cgroups.mode === 'v2' ? '2' : '1',
-      NEventsListener: 0,
-      KernelVersion: os.release(),
-      OperatingSystem: 'Drover',
-      OSVersion: '',
-      OSType: 'linux',
-      Architecture: os.arch() === 'x64' ? 'x86_64' : os.arch(),
-      IndexServerAddress: 'https://index.docker.io/v1/',
-      RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: ['127.0.0.0/8'], Mirrors: [] },
-      NCPU: os.availableParallelism(),
-      MemTotal: os.totalmem(),
-      DockerRootDir: this.#o.dataDir,
-      HttpProxy: '',
-      HttpsProxy: '',
-      NoProxy: '',
-      Name: os.hostname(),
-      Labels: [],
-      ExperimentalBuild: false,
-      ServerVersion: engineVersion,
-      Runtimes: { [rt.name]: { path: this.runtime.runtimePath } },
-      DefaultRuntime: rt.name,
-      Swarm: {
-        NodeID: '',
-        NodeAddr: '',
-        LocalNodeState: 'inactive',
-        ControlAvailable: false,
-        Error: '',
-        RemoteManagers: null,
-      },
-      LiveRestoreEnabled: true,
-      Isolation: '',
-      InitBinary: 'catatonit',
-      ContainerdCommit: { ID: '', Expected: '' },
-      RuncCommit: { ID: rt.version, Expected: rt.version },
-      InitCommit: { ID: '', Expected: '' },
-      SecurityOptions: ['name=seccomp,profile=default'],
-      Warnings: null,
-    };
+  info(): Promise<Record<string, unknown>> {
+    return engineInfo({
+      containers: this.containers,
+      images: this.images,
+      runtime: this.runtime,
+      cgroupMode: this.#cgroups.mode,
+      dataDir: this.#o.dataDir,
+    });
   }
 
-  async version(): Promise<Record<string, unknown>> {
-    const rt = await this.runtime.runtimeVersion().catch(() => ({ name: 'crun', version: 'unknown' }));
-    return {
-      Platform: { Name: 'Drover Engine' },
-      Components: [
-        {
-          Name: 'Engine',
-          Version: engineVersion,
-          Details: {
-            ApiVersion: '1.41',
-            MinAPIVersion: '1.12',
-            Arch: process.arch === 'x64' ? 'amd64' : process.arch,
-            BuildTime: '',
-            Experimental: 'false',
-            GitCommit: '',
-            GoVersion: `node${process.versions.node}`,
-            KernelVersion: os.release(),
-            Os: 'linux',
-          },
-        },
-        { Name: rt.name, Version: rt.version, Details: { GitCommit: '' } },
-      ],
-      Version: engineVersion,
-      GitCommit: '',
-      GoVersion: `node${process.versions.node}`,
-      KernelVersion: os.release(),
-      BuildTime: '',
-    };
+  version(): Promise<Record<string, unknown>> {
+    return engineVersionReport(this.runtime);
   }
 
   async diskUsage(): Promise<Record<string, unknown>> {
@@ -418,43 +321,12 @@ export class Engine implements EngineApi {
     opts: { stdin?: boolean; stdout?: boolean; stderr?: boolean; logs?: boolean; stream?: boolean },
   ): Promise<StdioSession> {
     const rec = this.containers.records.get(ref);
-    const logPath = containerPaths(this.containers.dir(rec)).log;
-    const file = await open(logPath, 'r');
-    const fromOffset = opts.logs ? 0 : (await file.stat()).size;
-    const ac = new AbortController();
-    let startedSinceAttach = rec.state.status !== 'created';
-    const unsubscribe = this.containers.onStart(rec.id, () => {
-      startedSinceAttach = true;
-    });
-    const isLive = () =>
-      !!this.containers.records.find(rec.id) &&
-      (['running', 'paused', 'restarting'].includes(rec.state.status) || !startedSinceAttach);
-    const tty = rec.config.Tty ?? false;
-    const input = opts.stdin && rec.config.OpenStdin ? this.#attachStdin(rec) : undefined;
-    const entries = readLogs(logPath, {
-      follow: opts.stream !== false,
-      stdout: opts.stdout !== false,
-      stderr: opts.stderr !== false,
-      signal: ac.signal,
-      exited: () => !isLive(),
-      file,
-      fromOffset,
-    });
-    async function* output() {
-      try {
-        for await (const e of entries) yield { stream: tty ? ('stdout' as const) : e.stream, data: e.data };
-      } finally {
-        unsubscribe();
-        input?.release();
-      }
-    }
-    return {
-      tty,
-      output: output(),
-      stdin: input?.stdin ?? null,
-      resize: (rows, cols) => this.resizeContainer(rec.id, rows, cols),
-      close: () => ac.abort(),
-    };
+    return attachSession(
+      { containers: this.containers, runtime: this.runtime, log: this.#log },
+      rec,
+      opts,
+      (rows, cols) => this.resizeContainer(rec.id, rows, cols),
+    );
   }
 
   async resizeContainer(ref: string, rows: number, cols: number): Promise<void> {
@@ -467,43 +339,6 @@ export class Engine implements EngineApi {
     } finally {
       handle.close();
     }
-  }
-
-  /**
-   * stdin for an attach: a pipe that reaches conmon's attach socket once the
-   * container runs (a `run -i` attaches before start). Ending it ends the
-   * container's stdin when the container was created with StdinOnce.
-   */
-  #attachStdin(rec: ContainerRecord): { stdin: PassThrough; release: () => void } {
-    const stdin = new PassThrough();
-    let handle: ReturnType<Runtime['attach']> | undefined;
-    const connect = () => {
-      if (handle || rec.state.status !== 'running') return;
-      try {
-        handle = this.runtime.attach(rec.id);
-      } catch (err) {
-        // A short-lived container may be gone before its stdin is connected.
-        this.#log.debug({ id: rec.id, err: describeError(err) }, 'attaching stdin failed');
-        stdin.resume();
-        return;
-      }
-      handle.stdout.resume();
-      handle.stderr.resume();
-      // The container may exit while input still flows: a write to the closed
-      // socket must end this relay, not the daemon.
-      handle.stdin.on('error', () => stdin.unpipe());
-      stdin.pipe(handle.stdin);
-      stdin.once('end', () => handle?.close());
-    };
-    const unsubscribe = this.containers.onStart(rec.id, connect);
-    connect();
-    return {
-      stdin,
-      release: () => {
-        unsubscribe();
-        handle?.close();
-      },
-    };
   }
 
   async topContainer(ref: string, psArgs?: string): Promise<{ Titles: string[]; Processes: string[][] }> {

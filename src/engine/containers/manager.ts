@@ -8,7 +8,7 @@
  * lifecycle is decided; the pieces it uses (spec translation, config merge,
  * inspect views, logs, archives) live in their own files.
  */
-import { cp, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ConflictError, describeError, InvalidError, NotFoundError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -36,8 +36,10 @@ import {
 import { renderResolvConf } from './etc-files.ts';
 import { containerPaths } from './inspect.ts';
 import { logLimits, rotateIfNeeded } from './log-rotation.ts';
+import { copyUpIfEmpty, tmpfsOptions } from './mounts.ts';
 import { type ContainerRecord, ContainerRecords, zeroTime } from './record.ts';
 import { nextDelay, shouldRestart, shouldStartOnBoot, validateRestartPolicy } from './restart-policy.ts';
+import { normalizeSignal, signalNumber } from './signals.ts';
 
 export interface ContainerManagerOptions {
   /** `<data-dir>/containers`. */
@@ -756,26 +758,6 @@ export class ContainerManager {
   }
 }
 
-function tmpfsOptions(rec: ContainerRecord, dest: string): string[] {
-  const opts = rec.hostConfig.Tmpfs?.[dest];
-  if (opts) return opts.split(',').filter((o) => o && o !== 'ro' && o !== 'rw');
-  const m = rec.hostConfig.Mounts?.find((x) => x.Type === 'tmpfs' && x.Target === dest);
-  const out: string[] = [];
-  if (m?.TmpfsOptions?.SizeBytes) out.push(`size=${m.TmpfsOptions.SizeBytes}`);
-  if (m?.TmpfsOptions?.Mode) out.push(`mode=${m.TmpfsOptions.Mode.toString(8)}`);
-  return out;
-}
-
-/** Docker copies the image's content at a volume's mount point into a new, empty volume. */
-async function copyUpIfEmpty(rootfs: string, m: PlannedMount): Promise<void> {
-  const entries = await readdir(m.Source).catch(() => ['?']);
-  if (entries.length > 0) return;
-  const from = join(rootfs, m.Destination);
-  const inImage = await readdir(from).catch(() => [] as string[]);
-  if (inImage.length === 0) return;
-  await cp(from, m.Source, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
-}
-
 /**
  * Docker's wording for a process that cannot start: the docker CLI picks its
  * exit code (127 or 126) by matching this text, so it must say
@@ -808,54 +790,3 @@ function raceTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
     );
   });
 }
-
-/** `TERM`, `SIGTERM`, `15` → `SIGTERM`. */
-export function normalizeSignal(signal: string): string {
-  const s = signal.trim().toUpperCase();
-  if (/^\d+$/.test(s)) {
-    const entry = Object.entries(signalNumbers).find(([, n]) => n === Number(s));
-    if (!entry) throw new InvalidError(`Invalid signal: ${signal}`);
-    return entry[0];
-  }
-  const name = s.startsWith('SIG') ? s : `SIG${s}`;
-  if (!(name in signalNumbers)) throw new InvalidError(`Invalid signal: ${signal}`);
-  return name;
-}
-
-function signalNumber(signal: string): string {
-  return String(signalNumbers[normalizeSignal(signal)] ?? signal);
-}
-
-const signalNumbers: Record<string, number> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGILL: 4,
-  SIGTRAP: 5,
-  SIGABRT: 6,
-  SIGBUS: 7,
-  SIGFPE: 8,
-  SIGKILL: 9,
-  SIGUSR1: 10,
-  SIGSEGV: 11,
-  SIGUSR2: 12,
-  SIGPIPE: 13,
-  SIGALRM: 14,
-  SIGTERM: 15,
-  SIGSTKFLT: 16,
-  SIGCHLD: 17,
-  SIGCONT: 18,
-  SIGSTOP: 19,
-  SIGTSTP: 20,
-  SIGTTIN: 21,
-  SIGTTOU: 22,
-  SIGURG: 23,
-  SIGXCPU: 24,
-  SIGXFSZ: 25,
-  SIGVTALRM: 26,
-  SIGPROF: 27,
-  SIGWINCH: 28,
-  SIGIO: 29,
-  SIGPWR: 30,
-  SIGSYS: 31,
-};
