@@ -60,6 +60,17 @@ const cases: Case[] = [
     },
   },
   {
+    name: "the node's own volume directory wins over the class parameter",
+    key: 'claim:default/data',
+    objects: [
+      SC(cls({ nodePath: '/data/storage' })),
+      [resources.nodes, { metadata: { name: 'n1', annotations: { 'drover.io/local-path-dir': '/srv/n1' } } }],
+      C(claim(onNode)),
+    ],
+    want: ['create persistentvolumes', 'create events', 'create events'],
+    check: (pv) => assert.equal(pv?.spec?.local?.path, '/srv/n1/pvc-u1_default_data'),
+  },
+  {
     name: 'waits until the binder hands the claim over',
     key: 'claim:default/data',
     objects: [SC(cls()), C(claim({ 'volume.kubernetes.io/selected-node': 'n1' }))],

@@ -1,4 +1,4 @@
-import { type Informer, keyOf, resources, type Workqueue } from '../client/index.ts';
+import { type Informer, keyOf, type Node, resources, type Workqueue } from '../client/index.ts';
 import { AlreadyExistsError, NotFoundError } from '../lib/errors.ts';
 import type { Controller, ControllerContext, Syncable } from './controller.ts';
 import { newQueue } from './controller.ts';
@@ -19,16 +19,19 @@ export const localPathProvisioner = 'drover.io/local-path';
 export const defaultNodePath = '/var/lib/drover/storage';
 /** Held by a provisioned volume until its node has removed the directory (local-path-cleaner.ts). */
 export const cleanupFinalizer = 'drover.io/local-path-cleanup';
-/** The node whose disk holds the volume. */
+/** On a volume: the node whose disk holds it. */
 export const nodeAnnotation = 'drover.io/local-path-node';
+/** On a Node: where it keeps local-path volumes (written by the node, local-path-cleaner.ts). */
+export const nodeDirAnnotation = 'drover.io/local-path-dir';
 
 /**
  * The built-in dynamic provisioner for StorageClasses with provisioner
  * `drover.io/local-path` (what Rancher's local-path-provisioner does for k3s):
  * a claim handed to it (the binder's storage-provisioner annotation) whose
  * first consumer was scheduled (selected-node) gets a `local` PersistentVolume
- * `pvc-<uid>` at `<nodePath>/pvc-<uid>_<ns>_<name>` with node affinity to that
- * node, pre-bound to the claim (the binder completes the bind; the agent makes
+ * `pvc-<uid>` at `<dir>/pvc-<uid>_<ns>_<name>` with node affinity to that
+ * node (`<dir>`: the node's drover.io/local-path-dir annotation, else the
+ * class's `nodePath` parameter, else /var/lib/drover/storage), pre-bound to the claim (the binder completes the bind; the agent makes
  * the directory when it mounts it). A Released volume with reclaim policy
  * Delete is deleted; its finalizer stays until the node removed the directory.
  */
@@ -39,6 +42,7 @@ export class LocalPathProvisioner implements Controller {
   readonly #claims: Informer<PersistentVolumeClaim>;
   readonly #volumes: Informer<PersistentVolume>;
   readonly #classes: Informer<StorageClass>;
+  readonly #nodes: Informer<Node>;
   readonly #events: EventRecorder;
   readonly informers: Syncable[];
 
@@ -54,7 +58,8 @@ export class LocalPathProvisioner implements Controller {
     this.#claims = ctx.informers.informerFor<PersistentVolumeClaim>(resources.persistentVolumeClaims);
     this.#volumes = ctx.informers.informerFor<PersistentVolume>(resources.persistentVolumes);
     this.#classes = ctx.informers.informerFor<StorageClass>(resources.storageClasses);
-    this.informers = [this.#claims, this.#volumes, this.#classes];
+    this.#nodes = ctx.informers.informerFor<Node>(resources.nodes);
+    this.informers = [this.#claims, this.#volumes, this.#classes, this.#nodes];
     const claim = (c: PersistentVolumeClaim) => this.queue.add(`claim:${keyOf(c)}`);
     this.#claims.addHandler({ onAdd: claim, onUpdate: (_, c) => claim(c) });
     const volume = (v: PersistentVolume) => this.queue.add(`volume:${v.metadata.name ?? ''}`);
@@ -89,7 +94,11 @@ export class LocalPathProvisioner implements Controller {
     }
     const name = `pvc-${pvc.metadata.uid ?? ''}`;
     if (this.#volumes.store.get(name)) return;
-    const pv = localVolume({ pvc, sc, node, name });
+    const base =
+      this.#nodes.store.get(node)?.metadata.annotations?.[nodeDirAnnotation] ??
+      sc.parameters?.nodePath ??
+      defaultNodePath;
+    const pv = localVolume({ pvc, sc, node, name, base });
     this.#events.record(
       pvc,
       'Normal',
@@ -129,9 +138,11 @@ export function localVolume(o: {
   sc: StorageClass;
   node: string;
   name: string;
+  /** The node's volume directory. */
+  base: string;
 }): PersistentVolume {
   const { pvc, sc, node, name } = o;
-  const base = (sc.parameters?.nodePath ?? defaultNodePath).replace(/\/+$/, '');
+  const base = o.base.replace(/\/+$/, '');
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolume',
