@@ -155,3 +155,36 @@ test('an Ingress of another class is ignored', { skip }, async () => {
   const theirs = await client.get<KubeObject>(ingressResource, 'theirs', { namespace: 'default' });
   assert.equal(theirs.status?.loadBalancer, undefined);
 });
+
+test('a node that does not own the status fills only an empty one', { skip }, async () => {
+  const other = new IngressController({
+    client,
+    informers,
+    nodeName: 'n2',
+    nodeIP: '192.0.2.99',
+    publishStatus: false,
+    dir: join(dir, 'n2'),
+    httpPort: 0,
+    httpsPort: 0,
+    log: silentLogger(),
+    debounceMs: 10,
+  });
+  await other.start();
+  try {
+    await client.create(
+      ingressResource,
+      ingress('fresh', [{ host: 'c.example.com', paths: [['/', 'Prefix', 'web']] }]),
+    );
+    const ips = async (name: string) => {
+      const ing = await client.get<KubeObject>(ingressResource, name, { namespace: 'default' });
+      return JSON.stringify(ing.status?.loadBalancer ?? {});
+    };
+    // Whoever comes first fills it; the owner then settles it on its own IP, and nobody flips it back.
+    await until('the owner settles the status', async () => (await ips('fresh')).includes('192.0.2.7'));
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(await ips('fresh'), JSON.stringify({ ingress: [{ ip: '192.0.2.7' }] }));
+    assert.equal(await ips('web'), JSON.stringify({ ingress: [{ ip: '192.0.2.7' }] }));
+  } finally {
+    await other.stop();
+  }
+});

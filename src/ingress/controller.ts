@@ -43,11 +43,16 @@ export interface IngressControllerOptions {
   nodeName: string;
   /** Published in status.loadBalancer (default: the Node's InternalIP). */
   nodeIP?: string;
-  /** Write status.loadBalancer (the control-plane node does; others leave it). */
+  /**
+   * The status owner (the control-plane node) sets status.loadBalancer to
+   * its IP whenever it differs; other nodes only fill an empty one (a
+   * cluster without an agent on the control plane still gets an address),
+   * so nodes never overwrite each other back and forth.
+   */
   publishStatus: boolean;
   /** State directory (nginx.conf, certificates, temp files). */
   dir: string;
-  /** 0 disables a listener. */
+  /** 0 disables a listener; both 0: no nginx, only status. */
   httpPort: number;
   httpsPort: number;
   address?: string;
@@ -125,7 +130,7 @@ export class IngressController {
     };
     const onIngress = (obj: KubeObject) => {
       this.#kick();
-      if (o.publishStatus) this.#status.add(keyOf(obj));
+      this.#status.add(keyOf(obj));
     };
     this.#unsubscribe.push(
       this.#ingresses.addHandler({ onAdd: onIngress, onUpdate: (_, n) => onIngress(n), onDelete: all }),
@@ -143,10 +148,8 @@ export class IngressController {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#runSync();
-    if (o.publishStatus) {
-      for (const ing of this.#ingresses.store.list()) this.#status.add(keyOf(ing));
-      this.#workers = runWorkers(this.#status, 1, (key) => this.#publish(key), { signal, log: o.log });
-    }
+    for (const ing of this.#ingresses.store.list()) this.#status.add(keyOf(ing));
+    this.#workers = runWorkers(this.#status, 1, (key) => this.#publish(key), { signal, log: o.log });
     o.log.info({ http: o.httpPort, https: o.httpsPort, ip: this.#nodeIP }, 'ingress controller started');
   }
 
@@ -214,6 +217,8 @@ export class IngressController {
       user: workerUser(o.dir),
     });
     this.model = model;
+    // Without listeners there is no data path (a server block without `listen` would take port 80).
+    if (!o.httpPort && !o.httpsPort) return;
     if (conf === this.#appliedConf && this.#nginx.pid) return;
     const certs = Object.fromEntries(Object.entries(model.certificates).map(([k, c]) => [k, c.pem]));
     await this.#nginx.apply(conf, certs);
@@ -245,13 +250,14 @@ export class IngressController {
     return addrs.find((a) => a.type === 'InternalIP')?.address ?? '127.0.0.1';
   }
 
-  /** Sets status.loadBalancer.ingress to this node's IP on an Ingress of ours, when it differs. */
+  /** Sets status.loadBalancer.ingress to this node's IP on an Ingress of ours (see publishStatus). */
   async #publish(key: string): Promise<void> {
     const ing = this.#ingresses.store.get(key);
     if (!ing || !isOurs(ing, this.#classes.store.list()) || !this.#nodeIP) return;
     const want = [{ ip: this.#nodeIP }];
-    const have = (ing.status?.loadBalancer as { ingress?: unknown } | undefined)?.ingress;
+    const have = (ing.status?.loadBalancer as { ingress?: unknown[] } | undefined)?.ingress;
     if (JSON.stringify(have) === JSON.stringify(want)) return;
+    if (!this.#o.publishStatus && have?.length) return;
     await this.#o.client.patch(
       ingressResource,
       ing.metadata.name ?? '',
