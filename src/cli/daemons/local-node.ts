@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Agent } from '../../agent/agent.ts';
 import { type AgentSubresources, agentSubresources } from '../../agent/subresources.ts';
 import { type Connection, HttpClient } from '../../client/index.ts';
+import { startLocalPathNode } from '../../controllers/local-path-cleaner.ts';
 import { createDockerApiServer } from '../../dockerapi/server.ts';
 import { Engine } from '../../engine/engine.ts';
 import { type IngressController, startNodeIngress } from '../../ingress/index.ts';
@@ -54,6 +55,7 @@ export class LocalNode {
   #dns: NodeDns | undefined;
   #proxy: ServiceProxy | undefined;
   #ingress: IngressController | undefined;
+  #localPath: { stop(): Promise<void> } | undefined;
 
   private constructor(o: LocalNodeOptions, engine: Engine) {
     this.#o = o;
@@ -149,6 +151,17 @@ export class LocalNode {
       httpsPort: o.ingressHttpsPort,
       log: o.log.child({ component: 'ingress' }),
     });
+    // local-path volumes: where this node keeps them, and removing deleted ones' directories.
+    this.#localPath = await startLocalPathNode({
+      client: this.#client,
+      informers: this.#agent.informers,
+      nodeName: o.nodeName ?? hostname().toLowerCase(),
+      dir: join(o.dataDir, 'storage'),
+      log: o.log.child({ component: 'local-path' }),
+    }).catch((err: unknown) => {
+      o.log.error({ err: describeError(err) }, 'local-path node part not started: volumes use the default directory');
+      return undefined;
+    });
     return this.#agent;
   }
 
@@ -157,6 +170,7 @@ export class LocalNode {
     await dnsStopped?.catch((err: unknown) => this.#o.log.warn({ err: describeError(err) }, 'stopping dns'));
     await this.#proxy?.stop();
     await this.#ingress?.stop();
+    await this.#localPath?.stop();
     await this.#agent?.stop();
     await this.#api?.close().catch(() => undefined);
     await this.engine.close();
