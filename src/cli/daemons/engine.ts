@@ -48,6 +48,8 @@ export async function runAllInOne(o: {
   const log = createLogger(level);
   const { startServer } = await import('../commands/server.ts');
   const { loadKubeconfig } = await import('../../client/index.ts');
+  // Listen before starting: a SIGTERM during start-up then stops us cleanly.
+  const signalled = untilSignalled(log);
   const node = await LocalNode.create({
     dataDir: o.server.dataDir,
     runDir: o.runDir,
@@ -71,7 +73,7 @@ export async function runAllInOne(o: {
       `  export KUBECONFIG=${o.server.writeKubeconfig ?? server.kubeconfigPath}; kubectl get nodes\n`,
   );
   if (o.dockerSocket) printDockerHelp(o.dockerSocket);
-  await untilSignalled(log);
+  await signalled;
   // A pod worker in the middle of a graceful termination would hold the stop
   // for its whole grace period; containers survive us anyway, so bound it.
   await withDeadline(node.stop(), 10_000, () =>
