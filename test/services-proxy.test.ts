@@ -144,6 +144,18 @@ test('the seed lab: a NodePort Service spreads over every replica, from the node
   const self = await fetchFromPod(web[0]?.name ?? '', clusterIP, 12);
   assert.equal(self.length, 12);
   assert.ok(self.includes(web[0]?.name ?? ''), 'the replica reached itself through the Service');
+
+  // default/kubernetes leads to the API server (a TLS server: it answers a plain request with an alert).
+  const api = c.serviceCidr.replace('.0.0/16', '.0.1');
+  const tls = await c.kubectl([
+    'exec',
+    'client',
+    '--',
+    'sh',
+    '-c',
+    `echo hi | timeout 3 nc ${api} 443; echo rc=$?`,
+  ]);
+  assert.match(tls.stdout, /rc=0/, `the kubernetes Service from a pod: ${tls.stdout}${tls.stderr}`);
 });
 
 test('a pod failing readiness receives nothing', async () => {
