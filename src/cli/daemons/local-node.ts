@@ -159,7 +159,7 @@ export class LocalNode {
       dir: join(o.dataDir, 'storage'),
       log: o.log.child({ component: 'local-path' }),
     }).catch((err: unknown) => {
-      o.log.error({ err: describeError(err) }, 'local-path node part not started: volumes use the default directory');
+      o.log.error({ err: describeError(err) }, 'local-path node part not started');
       return undefined;
     });
     return this.#agent;
