@@ -16,9 +16,17 @@ if [ -n "$missing" ]; then
   echo "setup: installing Debian packages:$missing"
   if [ "$(id -u)" != 0 ]; then echo "setup: run as root to install packages (apt-get)" >&2; exit 1; fi
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
-  # The ingress runs its own nginx per node: Debian's nginx service would hold ports 80/443.
-  case "$missing" in *nginx-light*) systemctl disable --now nginx >/dev/null 2>&1 || true ;; esac
+  # Drover runs etcd (tests) and nginx (ingress) itself: the packages' own services
+  # must not start (they would hold ports 2379, 80 and 443). policy-rc.d says so to
+  # invoke-rc.d whether or not systemd runs; the services are then disabled for boot.
+  policy=/usr/sbin/policy-rc.d
+  had_policy=0; [ -e "$policy" ] && had_policy=1
+  [ "$had_policy" = 1 ] || { printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null || { [ "$had_policy" = 1 ] || rm -f "$policy"; exit 1; }
+  [ "$had_policy" = 1 ] || rm -f "$policy"
+  for svc in nginx etcd; do
+    systemctl disable --now "$svc" >/dev/null 2>&1 || update-rc.d "$svc" disable >/dev/null 2>&1 || true
+  done
 fi
 
 # Node.js 24: the system Node may be older; the npm registry ships the binary.
