@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
 import { builtinTypes } from '../api/kinds/index.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../storage/store.ts';
@@ -187,6 +188,11 @@ export class ApiServer {
           ca: pki.caCert,
           requestCert: true,
           rejectUnauthorized: false,
+          // Node's cipher list, with OpenSSL's security level 0 so that a client
+          // offering only SHA-1 handshake signatures (busybox wget, the in-pod
+          // client of the seed lab) can connect, as it can to kube-apiserver (Go's
+          // TLS 1.2 still accepts them). Clients offering better get better.
+          ciphers: `${tls.DEFAULT_CIPHERS}:@SECLEVEL=0`,
         },
         (req, res) => void this.#handle(req, res),
       );
