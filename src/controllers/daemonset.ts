@@ -228,8 +228,10 @@ export class DaemonSetController implements Controller {
     const create = a.create.slice(0, burstReplicas);
     const remove = [...new Map(a.remove.map((p) => [keyOf(p), p])).values()].slice(0, burstReplicas);
     if (create.length === 0 && remove.length === 0) return;
-    this.#exp.expectCreations(key, create.length);
-    this.#exp.expectDeletions(key, remove.map(keyOf));
+    // One expectation per sync (Expectations keeps one kind): creations matter
+    // more, as a repeated delete only meets NotFound.
+    if (create.length > 0) this.#exp.expectCreations(key, create.length);
+    else this.#exp.expectDeletions(key, remove.map(keyOf));
     const ref = newControllerRef(ds, 'apps/v1', 'DaemonSet');
     let i = 0;
     const { ok, err } = await slowStartBatch(create.length, () =>
