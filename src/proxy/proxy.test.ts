@@ -208,3 +208,34 @@ test('proxy: start does not hang when nft keeps failing', { skip }, async () => 
   assert.ok(calls >= 1);
   await proxy.stop();
 });
+
+test('proxy: a backend shared by two Services keeps its hairpin element until both are gone', {
+  skip,
+}, async () => {
+  const client = new FakeClient();
+  client.seed(
+    resources.services,
+    service('a', { clusterIP: '10.43.0.21' }),
+    service('b', { clusterIP: '10.43.0.22' }),
+  );
+  client.seed(
+    resources.endpointSlices,
+    slice('a', [{ ip: '10.42.0.30' }]),
+    slice('b', [{ ip: '10.42.0.30' }]),
+  );
+  const table = 'drv-proxy-hairpin';
+  const { proxy } = proxyOver(client, table);
+  const opts = { netns: ns.name };
+  const hasPair = async () => (await listTable(table, opts)).includes('10.42.0.30 . 10.42.0.30');
+  try {
+    await proxy.start();
+    assert.ok(await hasPair());
+    await client.delete(resources.services, 'a', { namespace: 'default' });
+    await until('a gone', async () => !(await listTable(table, opts)).includes('10.43.0.21'));
+    assert.ok(await hasPair(), 'b still uses the address');
+    await client.delete(resources.services, 'b', { namespace: 'default' });
+    await until('the hairpin element gone', async () => !(await hasPair()));
+  } finally {
+    await proxy.stop();
+  }
+});

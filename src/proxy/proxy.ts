@@ -72,7 +72,8 @@ export class ServiceProxy {
   readonly #unsubscribe: (() => void)[] = [];
   readonly #dirty = new Set<string>();
   readonly #applied = new Map<string, RuleSet>();
-  #appliedHairpin: string[] = [];
+  /** Backend address → how many applied Services use it (its hairpin element stays while > 0). */
+  #hairpinRefs = new Map<string, number>();
   #claims = new Map<string, Set<string>>();
   #pendingMode: SyncMode | undefined = 'recreate';
   #timer: (() => void) | undefined;
@@ -248,23 +249,18 @@ export class ServiceProxy {
 
     const changed = new Map<string, RuleSet | undefined>();
     for (const k of keys) changed.set(k, this.#rulesFor(k, claims));
-    const nextAll = new Map(this.#applied);
-    for (const [k, rs] of changed) {
-      if (rs) nextAll.set(k, rs);
-      else nextAll.delete(k);
-    }
-    const hairpin = [...new Set([...nextAll.values()].flatMap((rs) => rs.backendIPs))];
-    const oldPart =
-      mode === 'incremental'
-        ? [...keys].flatMap((k) => this.#applied.get(k) ?? [])
-        : [...this.#applied.values()];
-    const newPart =
-      mode === 'incremental' ? [...changed.values()].flatMap((rs) => rs ?? []) : [...nextAll.values()];
+    const full = mode !== 'incremental';
+    const nextAll = full
+      ? new Map([...changed].flatMap(([k, rs]) => (rs ? [[k, rs] as const] : [])))
+      : undefined;
+    const hairpin = this.#hairpinChange(changed, nextAll);
+    const oldPart = full ? [...this.#applied.values()] : [...keys].flatMap((k) => this.#applied.get(k) ?? []);
+    const newPart = nextAll ? [...nextAll.values()] : [...changed.values()].flatMap((rs) => rs ?? []);
     const script = buildScript({
       table: this.#table,
       skeleton: this.#skeleton,
-      old: withHairpin(mergeRuleSets(oldPart), this.#appliedHairpin),
-      next: withHairpin(mergeRuleSets(newPart), hairpin),
+      old: withHairpin(mergeRuleSets(oldPart), hairpin.old),
+      next: withHairpin(mergeRuleSets(newPart), hairpin.next),
       mode,
     });
     const started = performance.now();
@@ -277,9 +273,12 @@ export class ServiceProxy {
       return false;
     }
     this.#retryMs = 0;
-    this.#applied.clear();
-    for (const [k, rs] of nextAll) this.#applied.set(k, rs);
-    this.#appliedHairpin = hairpin;
+    if (nextAll) this.#applied.clear();
+    for (const [k, rs] of changed) {
+      if (rs) this.#applied.set(k, rs);
+      else this.#applied.delete(k);
+    }
+    hairpin.apply();
     this.#claims = claims;
     const ms = performance.now() - started;
     o.log.debug({ mode, services: keys.size, ms: Math.round(ms) }, 'service rules applied');
@@ -288,6 +287,46 @@ export class ServiceProxy {
       this.#localnetDone = enableRouteLocalnet(o.bridge ?? 'drover-cni0');
     if (o.client) this.#writeStatuses(keys);
     return true;
+  }
+
+  /**
+   * The hairpin set's elements before and after this sync, restricted to the addresses whose use
+   * changes when incremental (counting every backend of 1,000 Services each time costs more than
+   * the nft transaction of one endpoint change).
+   */
+  #hairpinChange(
+    changed: Map<string, RuleSet | undefined>,
+    nextAll: Map<string, RuleSet> | undefined,
+  ): { old: string[]; next: string[]; apply(): void } {
+    if (nextAll) {
+      const refs = new Map<string, number>();
+      for (const rs of nextAll.values())
+        for (const ip of rs.backendIPs) refs.set(ip, (refs.get(ip) ?? 0) + 1);
+      const apply = () => {
+        this.#hairpinRefs = refs;
+      };
+      return { old: [...this.#hairpinRefs.keys()], next: [...refs.keys()], apply };
+    }
+    const delta = new Map<string, number>();
+    for (const [k, rs] of changed) {
+      for (const ip of this.#applied.get(k)?.backendIPs ?? []) delta.set(ip, (delta.get(ip) ?? 0) - 1);
+      for (const ip of rs?.backendIPs ?? []) delta.set(ip, (delta.get(ip) ?? 0) + 1);
+    }
+    const old: string[] = [];
+    const next: string[] = [];
+    for (const [ip, d] of delta) {
+      const before = this.#hairpinRefs.get(ip) ?? 0;
+      if (before > 0) old.push(ip);
+      if (before + d > 0) next.push(ip);
+    }
+    const apply = () => {
+      for (const [ip, d] of delta) {
+        const after = (this.#hairpinRefs.get(ip) ?? 0) + d;
+        if (after > 0) this.#hairpinRefs.set(ip, after);
+        else this.#hairpinRefs.delete(ip);
+      }
+    };
+    return { old, next, apply };
   }
 
   #rulesFor(key: string, claims: Map<string, Set<string>>): RuleSet | undefined {
