@@ -11,6 +11,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,6 +20,7 @@ import { IngressController } from '../src/ingress/controller.ts';
 import { droverClass, ingress, service, slice } from '../src/ingress/fixtures.ts';
 import { ingressClassResource, ingressResource } from '../src/ingress/model.ts';
 import { findNginx } from '../src/ingress/nginx.ts';
+import { ensureFallbackCertificate } from '../src/ingress/tls.ts';
 import { silentLogger } from '../src/lib/logger.ts';
 import { freePort } from '../test/apiserver-harness.ts';
 
@@ -34,12 +36,17 @@ if (!nginxBin) {
 
 const dir = mkdtempSync(join(tmpdir(), 'drv-ingress-bench-'));
 const children: ReturnType<typeof spawn>[] = [];
-const [backendPort, peerPort, oursPort, nodePort] = await Promise.all([
-  freePort(),
-  freePort(),
-  freePort(),
-  freePort(),
-]);
+const ports = await Promise.all(Array.from({ length: 6 }, () => freePort()));
+const [backendPort, peerPort, oursPort, nodePort, peerTlsPort, oursTlsPort] = ports as [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+];
+const peerCert = join(dir, 'peer-cert.pem');
+await ensureFallbackCertificate(peerCert);
 
 function startNginx(name: string, conf: string): void {
   const path = join(dir, `${name}.conf`);
@@ -59,7 +66,8 @@ startNginx(
   'peer',
   `${common} worker_processes auto; pid ${dir}/peer.pid; http { access_log off;
    upstream backend { server 127.0.0.1:${backendPort}; keepalive 64; }
-   server { listen 127.0.0.1:${peerPort} backlog=4096; location / { proxy_pass http://backend;
+   server { listen 127.0.0.1:${peerPort} backlog=4096; listen 127.0.0.1:${peerTlsPort} ssl backlog=4096;
+     ssl_certificate ${peerCert}; ssl_certificate_key ${peerCert}; location / { proxy_pass http://backend;
      proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host;
      proxy_set_header X-Forwarded-For $remote_addr; proxy_set_header X-Forwarded-Proto $scheme; } } }`,
 );
@@ -80,7 +88,7 @@ const controller = new IngressController({
   publishStatus: false,
   dir: join(dir, 'ours'),
   httpPort: oursPort,
-  httpsPort: 0,
+  httpsPort: oursTlsPort,
   address: '127.0.0.1',
   log: silentLogger(),
 });
@@ -112,12 +120,18 @@ const nodeProxy = http.createServer((req, res) => {
 });
 await new Promise<void>((r) => nodeProxy.listen(nodePort, '127.0.0.1', 4096, r));
 
-async function ready(port: number): Promise<void> {
+async function ready(port: number, scheme: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
-      const req = http.get(
-        { host: '127.0.0.1', port, headers: { host: 'bench.local' }, agent: false },
+      const req = (scheme === 'https' ? https : http).get(
+        {
+          host: '127.0.0.1',
+          port,
+          headers: { host: 'bench.local' },
+          agent: false,
+          rejectUnauthorized: false,
+        },
         (res) => {
           res.resume();
           resolve(res.statusCode === 200);
@@ -131,7 +145,7 @@ async function ready(port: number): Promise<void> {
   }
 }
 
-async function wrk(port: number, secs: number): Promise<{ rps: number; p99: string }> {
+async function wrk(port: number, scheme: string, secs: number): Promise<{ rps: number; p99: string }> {
   const { stdout } = await run('wrk', [
     '-t2',
     `-c${conns}`,
@@ -139,7 +153,7 @@ async function wrk(port: number, secs: number): Promise<{ rps: number; p99: stri
     '--latency',
     '-H',
     'Host: bench.local',
-    `http://127.0.0.1:${port}/`,
+    `${scheme}://127.0.0.1:${port}/`,
   ]);
   if (/Non-2xx/.test(stdout)) throw new Error(`non-2xx answers on port ${port}:\n${stdout}`);
   return {
@@ -151,30 +165,39 @@ async function wrk(port: number, secs: number): Promise<{ rps: number; p99: stri
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 try {
-  const targets = { direct: backendPort, nginx: peerPort, ours: oursPort, 'node:http': nodePort } as const;
-  for (const port of Object.values(targets)) await ready(port);
+  // [name, scheme, port, the peer it is compared with]
+  const targets: [string, string, number, string][] = [
+    ['direct', 'http', backendPort, 'nginx'],
+    ['nginx', 'http', peerPort, 'nginx'],
+    ['ours', 'http', oursPort, 'nginx'],
+    ['node:http', 'http', nodePort, 'nginx'],
+    ['nginx tls', 'https', peerTlsPort, 'nginx tls'],
+    ['ours tls', 'https', oursTlsPort, 'nginx tls'],
+  ];
+  for (const [, scheme, port] of targets) await ready(port, scheme);
   const results: Record<string, { rps: number[]; p99: string[] }> = {};
   for (let round = 0; round < rounds; round++) {
-    for (const [name, port] of Object.entries(targets)) {
-      if (round === 0) await wrk(port, 1); // warm-up: keep-alive pools, worker caches
-      const r = await wrk(port, seconds);
+    for (const [name, scheme, port] of targets) {
+      if (round === 0) await wrk(port, scheme, 1); // warm-up: keep-alive pools, worker caches
+      const r = await wrk(port, scheme, seconds);
       results[name] ??= { rps: [], p99: [] };
       results[name].rps.push(r.rps);
       results[name].p99.push(r.p99);
     }
   }
-  const peer = median(results.nginx?.rps ?? []);
   console.log(
-    `ingress requests/s, wrk -t2 -c${conns} ${seconds}s x ${rounds} rounds (median), 2 cores shared by all`,
+    `ingress requests/s, wrk -t2 -c${conns} ${seconds}s x ${rounds} rounds (median; keep-alive), 2 cores shared by all`,
   );
-  for (const [name, r] of Object.entries(results)) {
-    const m = median(r.rps);
+  for (const [name, , , peerName] of targets) {
+    const m = median(results[name]?.rps ?? []);
+    const peer = median(results[peerName]?.rps ?? []);
     console.log(
-      `  ${name.padEnd(10)} ${m.toFixed(0).padStart(8)} req/s   p99 ${r.p99.join('/').padEnd(24)} ${(m / peer).toFixed(2)}x nginx`,
+      `  ${name.padEnd(10)} ${m.toFixed(0).padStart(8)} req/s  ${(m / peer).toFixed(2)}x ${peerName.padEnd(9)}  p99 ${results[name]?.p99.join(' ')}`,
     );
   }
-  const ours = median(results.ours?.rps ?? []);
-  console.log(`ours / nginx: ${(ours / peer).toFixed(2)}x (target >= 0.7x)`);
+  const ratio = median(results.ours?.rps ?? []) / median(results.nginx?.rps ?? []);
+  const tls = median(results['ours tls']?.rps ?? []) / median(results['nginx tls']?.rps ?? []);
+  console.log(`ours / nginx: ${ratio.toFixed(2)}x http, ${tls.toFixed(2)}x https (target >= 0.7x)`);
 } finally {
   await controller.stop();
   abort.abort();
