@@ -95,6 +95,7 @@ function run(spec: LoadSpec): Promise<LoadResult> {
       resolve({ sent: measuredSent, answered, lost, errors, latencies, elapsedMs: spec.durationMs });
     };
     sock.bind(0, '127.0.0.1', () => {
+      sock.setRecvBufferSize(4 << 20);
       if (spec.window) {
         for (let i = 0; i < spec.window; i++) send();
         setTimeout(() => setTimeout(finish, 100), end - performance.now());

@@ -42,6 +42,12 @@ export class DnsServer {
       });
     });
     this.#udp = udp;
+    // Room for a burst (1 MiB: ~1,000 queries) while the event loop is busy; capped by net.core.rmem_max.
+    try {
+      udp.setRecvBufferSize(1 << 20);
+    } catch {
+      // the kernel's default then
+    }
     const bound = udp.address().port;
     const tcp = createServer((sock) => this.#onConnection(sock));
     tcp.maxConnections = this.#o.maxTcpConnections ?? 256;
