@@ -247,3 +247,33 @@ test('nodeShouldRunDaemonPod: node affinity terms of the template are honoured',
     shouldContinueRunning: false,
   });
 });
+
+test('daemonset: a daemon that keeps failing is replaced with back-off', async () => {
+  const c = await fakeCluster(newDaemonSetController, [
+    [resources.daemonSets, daemonSet()],
+    [resources.nodes, node('n1')],
+    [resources.pods, daemonPod('agent-a', 'n1', curHash, 'Failed')],
+  ]);
+  try {
+    await c.controller.reconcile('ns/agent');
+    assert.ok(writeLog(c.client).includes('delete pods agent-a'));
+    await c.client.create(resources.pods, {
+      ...daemonPod('agent-b', 'n1', curHash, 'Failed'),
+      metadata: {
+        ...daemonPod('agent-b', 'n1', curHash).metadata,
+        ownerReferences: [
+          { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent', uid: c.uid('ds-uid'), controller: true },
+        ],
+      },
+    });
+    await c.settle();
+    c.client.clearActions();
+    await c.controller.reconcile('ns/agent');
+    assert.ok(!writeLog(c.client).includes('delete pods agent-b'), 'backing off');
+    await c.clock.advance(1000);
+    await c.controller.reconcile('ns/agent');
+    assert.ok(writeLog(c.client).includes('delete pods agent-b'));
+  } finally {
+    await c.stop();
+  }
+});

@@ -59,6 +59,8 @@ export class DaemonSetController implements Controller {
   readonly #revisions: Informer<ControllerRevision>;
   readonly #exp: Expectations;
   readonly #events: EventRecorder;
+  /** Back-off for replacing failed pods, per `<ds key>/<node>`. */
+  readonly #backoff = new Map<string, { delay: number; until: number }>();
 
   constructor(ctx: ControllerContext) {
     this.#ctx = ctx;
@@ -84,6 +86,7 @@ export class DaemonSetController implements Controller {
       onUpdate: (_, ds) => this.queue.add(keyOf(ds)),
       onDelete: (ds) => {
         this.#exp.forget(keyOf(ds));
+        for (const k of this.#backoff.keys()) if (k.startsWith(`${keyOf(ds)}/`)) this.#backoff.delete(k);
         this.queue.add(keyOf(ds));
       },
     });
@@ -208,6 +211,13 @@ export class DaemonSetController implements Controller {
       );
     }
     for (const p of actions.failed) {
+      // A daemon that keeps failing is replaced with back-off per node (upstream's failedPodsBackoff).
+      const wait = this.#failedBackoff(`${key}/${p.spec?.nodeName ?? ''}`, s.now);
+      if (wait > 0) {
+        actions.remove = actions.remove.filter((x) => x !== p);
+        this.queue.addAfter(key, wait);
+        continue;
+      }
       const msg = `Found failed daemon pod ${keyOf(p)} on node ${p.spec?.nodeName ?? ''}, will try to kill it`;
       this.#events.record(ds, 'Warning', 'FailedDaemonPod', msg);
     }
@@ -223,6 +233,15 @@ export class DaemonSetController implements Controller {
     await this.#syncNodes(key, ds, actions, s.hash);
   }
 
+  /** 0 when a failed pod on this node may be replaced now (arming the next, doubled delay), else ms to wait. */
+  #failedBackoff(nodeKey: string, now: number): number {
+    const b = this.#backoff.get(nodeKey);
+    if (b && now < b.until) return b.until - now;
+    const delay = Math.min((b?.delay ?? 500) * 2, 15 * 60_000);
+    this.#backoff.set(nodeKey, { delay, until: now + delay });
+    return 0;
+  }
+
   async #syncNodes(key: string, ds: DaemonSet, a: NodeActions, hash: string): Promise<void> {
     const { client, log } = this.#ctx;
     const create = a.create.slice(0, burstReplicas);
@@ -234,14 +253,16 @@ export class DaemonSetController implements Controller {
     else this.#exp.expectDeletions(key, remove.map(keyOf));
     const ref = newControllerRef(ds, 'apps/v1', 'DaemonSet');
     let i = 0;
-    const { ok, err } = await slowStartBatch(create.length, () =>
-      client.create(resources.pods, newDaemonPod(ds, create[i++] ?? '', hash, ref)),
-    );
+    const { ok, err } = await slowStartBatch(create.length, async () => {
+      const pod = await client.create(resources.pods, newDaemonPod(ds, create[i++] ?? '', hash, ref));
+      this.#events.record(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`);
+    });
     for (let j = ok; j < create.length; j++) this.#exp.creationObserved(key);
     let firstErr: unknown = err;
     for (const p of remove) {
       try {
         await client.delete(resources.pods, p.metadata.name ?? '', { namespace: p.metadata.namespace });
+        this.#events.record(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name ?? ''}`);
       } catch (e) {
         this.#exp.deletionObserved(key, keyOf(p));
         if (!(e instanceof NotFoundError)) firstErr ??= e;
