@@ -196,3 +196,31 @@ test('endpoints: a sync right after its own write (cache behind) writes nothing 
     await c.stop();
   }
 });
+
+test('endpoints: objects whose Service went while no controller ran are deleted at start', async () => {
+  const c = await fakeCluster(newEndpointsController, [
+    E({ metadata: { name: 'web', namespace: 'default' }, subsets: [] }),
+    E({
+      metadata: {
+        name: 'lock',
+        namespace: 'default',
+        annotations: { 'control-plane.alpha.kubernetes.io/leader': '{}' },
+      },
+    }),
+  ]);
+  try {
+    const keys: string[] = [];
+    while (c.controller.queue.length > 0) {
+      const k = await c.controller.queue.get();
+      if (k) {
+        keys.push(k);
+        await c.controller.reconcile(k);
+        c.controller.queue.done(k);
+      }
+    }
+    assert.deepEqual(keys, ['default/web']);
+    assert.deepEqual(writeLog(c.client), ['delete endpoints web']);
+  } finally {
+    await c.stop();
+  }
+});

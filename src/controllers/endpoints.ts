@@ -24,6 +24,8 @@ import {
 /** Upstream's cap on addresses in one Endpoints object; past it the object is truncated and annotated. */
 export const maxEndpointsAddresses = 1000;
 export const overCapacityAnnotation = 'endpoints.kubernetes.io/over-capacity';
+/** Old leader-election records kept in Endpoints; never the controller's to delete. */
+const leaderAnnotation = 'control-plane.alpha.kubernetes.io/leader';
 
 export interface EndpointAddress {
   ip: string;
@@ -104,7 +106,18 @@ export class EndpointsController implements Controller {
       onDelete: (p) => podChanged(p),
     });
     // Someone deleted the object: write it again (as upstream, other changes are not watched for).
-    this.#endpoints.addHandler({ onDelete: (e) => this.queue.add(key(e)) });
+    // Objects of the first list are looked at once (upstream's checkLeftoverEndpoints): those whose
+    // Service went while no controller ran are deleted by reconcile, which runs after every cache synced.
+    let listed = false;
+    void this.#endpoints.waitForSync().then(() => {
+      listed = true;
+    });
+    this.#endpoints.addHandler({
+      onAdd: (e) => {
+        if (!listed && !e.metadata.annotations?.[leaderAnnotation]) this.queue.add(key(e));
+      },
+      onDelete: (e) => this.queue.add(key(e)),
+    });
   }
 
   async reconcile(key: string): Promise<void> {
