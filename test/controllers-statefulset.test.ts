@@ -155,7 +155,7 @@ test('statefulset: ordered pods, a claim each that outlives its pod, scale-down 
       30_000,
     );
     const vol = (
-      back.spec?.volumes as { name: string; persistentVolumeClaim?: { claimName: string } }[]
+      (back.spec?.volumes ?? []) as { name: string; persistentVolumeClaim?: { claimName: string } }[]
     ).find((v) => v.name === 'data');
     assert.equal(vol?.persistentVolumeClaim?.claimName, 'data-web-1');
     const hosts = await c.k('exec', 'web-1', '--', 'cat', '/data/hosts');

@@ -79,7 +79,10 @@ export class PersistentVolumeBinder implements Controller {
     this.#volumes.addHandler({
       onAdd: volumeChanged,
       onUpdate: (_, v) => volumeChanged(v),
-      onDelete: volumeChanged,
+      onDelete: (v) => {
+        this.#said.delete(v.metadata.uid ?? '');
+        volumeChanged(v);
+      },
     });
     const classChanged = (sc: StorageClass) => this.#enqueueUnbound((c) => classOf(c) === sc.metadata.name);
     this.#classes.addHandler({ onAdd: classChanged, onUpdate: (_, sc) => classChanged(sc) });
@@ -235,6 +238,7 @@ export class PersistentVolumeBinder implements Controller {
       copy.metadata.annotations = annotations;
       copy.spec = { ...copy.spec, volumeName: pv.metadata.name };
       claim = await client.update(resources.persistentVolumeClaims, copy);
+      this.#ctx.log.debug({ claim: keyOf(pvc), volume: pv.metadata.name }, 'claim bound');
     }
     const status = {
       phase: 'Bound',
@@ -247,7 +251,6 @@ export class PersistentVolumeBinder implements Controller {
         status,
       });
     }
-    this.#ctx.log.debug({ claim: keyOf(pvc), volume: pv.metadata.name }, 'claim bound');
   }
 
   async #claimPhase(pvc: PersistentVolumeClaim, phase: string): Promise<void> {
