@@ -6,6 +6,7 @@ import tls from 'node:tls';
 import { builtinTypes } from '../api/kinds/index.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../storage/store.ts';
+import { DefaultIngressClass } from './admission/default-ingress-class.ts';
 import { DefaultStorageClass } from './admission/default-storage-class.ts';
 import {
   DefaultTolerationSeconds,
@@ -141,6 +142,11 @@ export class ApiServer {
           () => this.objects,
           this.#builtinIn('storage.k8s.io', 'storageclasses'),
           this.#builtin('persistentvolumeclaims'),
+        ),
+        new DefaultIngressClass(
+          () => this.objects,
+          this.#builtinIn('networking.k8s.io', 'ingressclasses'),
+          this.#builtinIn('networking.k8s.io', 'ingresses'),
         ),
         // Mutating before validating, as upstream orders them: LimitRanger, then ResourceQuota last.
         new LimitRanger(() => this.objects, this.#builtin('limitranges')),
