@@ -190,6 +190,14 @@ test('an Ingress routes two hosts to two Services and serves TLS with the Secret
     (await c.k('get', 'ingress', 'web', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}')).trim(),
   );
   assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
+  // The DefaultIngressClass admission named the default class; kubectl shows it and the address.
+  const row = await c.k('get', 'ingress', 'web', '--no-headers');
+  assert.match(
+    row,
+    new RegExp(
+      `^web\\s+drover\\s+a\\.example\\.com,\\*\\.b\\.example\\.com\\s+${ip.replaceAll('.', '\\.')}\\s+80, 443`,
+    ),
+  );
 });
 
 test('a scaled-away backend answers 503; scaling back restores it', { skip }, async () => {
