@@ -61,6 +61,8 @@ export interface AgentOptions {
   controlPlane?: boolean;
   /** Default: the host's first non-loopback IPv4. */
   nodeIP?: string;
+  /** Where this node's kubelet port listens (published in the Node's daemonEndpoints; default 10250). */
+  kubeletPort?: number;
   /** Kernel object names: bridge (default drover-cni0), netns prefix (default drover-), CNI network name. */
   network?: { bridge?: string; netnsPrefix?: string; networkName?: string; pluginDirs?: string[] };
   /** Crash back-off (default 10 s doubling to 5 min). */
@@ -117,6 +119,7 @@ export class Agent {
       controlPlane: o.controlPlane ?? false,
       dataDir: o.dataDir,
       maxPods: 110,
+      kubeletPort: o.kubeletPort,
     };
   }
 

@@ -28,6 +28,8 @@ export interface NodeFacts {
   /** Where pod data lives (for ephemeral-storage and disk pressure). */
   dataDir: string;
   maxPods: number;
+  /** The agent's kubelet port (kubelet-server.ts; default 10250), published in the Node's daemonEndpoints. */
+  kubeletPort?: number;
 }
 
 /** The host's first non-loopback IPv4 address. */
@@ -132,7 +134,7 @@ export async function nodeStatus(
       { type: 'InternalIP', address: f.ip },
       { type: 'Hostname', address: hostname() },
     ],
-    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    daemonEndpoints: { kubeletEndpoint: { Port: f.kubeletPort ?? 10250 } },
     nodeInfo: {
       machineID: readFileSync('/etc/machine-id', 'utf8').trim(),
       systemUUID: '',

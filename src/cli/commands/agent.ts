@@ -25,7 +25,12 @@ export function registerAgent(program: Command): void {
     .option('--pods <n>', 'pod capacity of each hollow node', '110')
     // The real node agent (src/agent/, src/cli/daemons/agent.ts).
     .option('--server <url>', 'API server to join')
-    .option('--token <token>', 'bearer token for the API server')
+    .option('--token <token>', "the server's join token (<server data dir>/token)")
+    .option(
+      '--kubelet-port <port>',
+      'port the API server reaches this node on (logs, exec, port-forward)',
+      '10250',
+    )
     .option('--ca-file <path>', 'cluster CA certificate (PEM) to verify the server')
     .option('--node-name <name>', 'node name (default: the host name)')
     .option('--data-dir <dir>', 'engine and agent state', '/var/lib/drover')

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { defaultAdvertiseAddress } from '../../apiserver/advertise.ts';
@@ -150,6 +151,9 @@ export async function startServer(opts: ServerOptions, logLevel = 'info'): Promi
     ]);
   const log = createLogger(logLevel as Parameters<typeof createLogger>[0]).child({ component: 'server' });
   const [pki, store] = await Promise.all([pkiReady, storeReady]);
+  // Nodes join with this token (`drover agent --server URL --token T`), see apiserver/node-join.ts.
+  const { loadOrCreateJoinToken } = await import('../../apiserver/node-join.ts');
+  const joinToken = await loadOrCreateJoinToken(opts.dataDir, pki);
   const server = new ApiServer({
     store,
     pki,
@@ -160,6 +164,9 @@ export async function startServer(opts: ServerOptions, logLevel = 'info'): Promi
     // The in-process garbage collector takes foreground and orphan deletions.
     garbageCollection: opts.garbageCollection ?? !opts.disableControllers,
     subresources: opts.subresources,
+    // The all-in-one node's pods are served in-process; other nodes' through their kubelet port.
+    localNode: opts.subresources ? (opts.nodeName ?? hostname().toLowerCase()) : undefined,
+    joinToken,
     serviceCidr: opts.serviceCidr,
     clusterDNS: opts.clusterDns,
     advertiseAddress,
@@ -181,6 +188,9 @@ export async function startServer(opts: ServerOptions, logLevel = 'info'): Promi
   log.info(
     { kubeconfig: opts.writeKubeconfig ?? kubeconfigPath, url: server.url, datastore: opts.datastore },
     'control plane ready',
+  );
+  process.stderr.write(
+    `Join a node: drover agent --server https://${advertiseAddress}:${port} --token $(cat ${path.join(opts.dataDir, 'token')})\n`,
   );
   const loops =
     opts.disableScheduler && opts.disableControllers

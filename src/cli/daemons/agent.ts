@@ -1,9 +1,13 @@
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { loadOrJoin } from '../../agent/join.ts';
+import { hostIPv4 } from '../../agent/node.ts';
 import { type Connection, loadKubeconfig } from '../../client/index.ts';
 import { InvalidError } from '../../lib/errors.ts';
-import { createLogger, type LogLevel } from '../../lib/logger.ts';
+import { createLogger, type Logger, type LogLevel } from '../../lib/logger.ts';
 import { port } from './engine.ts';
-import { LocalNode } from './local-node.ts';
+import { LocalNode, type LocalNodeOptions } from './local-node.ts';
 
 export interface NodeAgentOptions {
   server?: string;
@@ -27,6 +31,8 @@ export interface NodeAgentOptions {
   /** Ingress listeners on this node (flags; default 80 and 443, 0: none). */
   ingressHttpPort?: string;
   ingressHttpsPort?: string;
+  /** The kubelet port the API server reaches this node on (default 10250). */
+  kubeletPort?: string;
 }
 
 /**
@@ -36,7 +42,7 @@ export interface NodeAgentOptions {
  */
 export async function runNodeAgent(opts: NodeAgentOptions): Promise<void> {
   const log = createLogger((opts.logLevel ?? 'info') as LogLevel);
-  const conn = await connection(opts);
+  const { conn, kubelet } = await connection(opts, log);
   const node = await LocalNode.create({
     dataDir: opts.dataDir,
     runDir: opts.runDir,
@@ -52,6 +58,7 @@ export async function runNodeAgent(opts: NodeAgentOptions): Promise<void> {
     controlPlane: opts.controlPlane,
     ingressHttpPort: port(opts.ingressHttpPort, 80),
     ingressHttpsPort: port(opts.ingressHttpsPort, 443),
+    kubelet,
   });
   await node.startAgent(conn);
   await new Promise<void>((resolve) => {
@@ -62,20 +69,43 @@ export async function runNodeAgent(opts: NodeAgentOptions): Promise<void> {
   await node.stop();
 }
 
-async function connection(opts: NodeAgentOptions): Promise<Connection> {
-  if (opts.serverKubeconfig) return loadKubeconfig(opts.serverKubeconfig);
+/**
+ * How the agent reaches the API: a kubeconfig as given, or the node
+ * certificate obtained once with the join token (agent/join.ts) and reused
+ * from `<dataDir>/agent/pki` afterwards; then the node also serves its
+ * kubelet port with the serving certificate that came with it.
+ */
+async function connection(
+  opts: NodeAgentOptions,
+  log: Logger,
+): Promise<{ conn: Connection; kubelet?: LocalNodeOptions['kubelet'] }> {
+  if (opts.serverKubeconfig) return { conn: await loadKubeconfig(opts.serverKubeconfig) };
   if (!opts.server || !opts.token) {
     throw new InvalidError(
       'starting agent: give --server URL and --token TOKEN (or --server-kubeconfig PATH)',
     );
   }
-  const ca = opts.caFile ? await readFile(opts.caFile, 'utf8') : undefined;
-  // Without the cluster CA the server cannot be verified; k3s pins it through the token's hash (not yet here).
-  return {
+  const nodeName = opts.nodeName ?? hostname().toLowerCase();
+  const creds = await loadOrJoin({
     server: opts.server,
     token: opts.token,
-    ca,
-    insecureSkipTlsVerify: ca === undefined,
-    userAgent: 'drover-agent',
+    nodeName,
+    dir: join(opts.dataDir, 'agent', 'pki'),
+    addresses: [hostIPv4(), '127.0.0.1', nodeName, hostname().toLowerCase()],
+    ca: opts.caFile ? await readFile(opts.caFile, 'utf8') : undefined,
+    log,
+  });
+  return {
+    conn: {
+      server: opts.server,
+      ca: creds.ca,
+      cert: creds.clientCert,
+      key: creds.clientKey,
+      userAgent: 'drover-agent',
+    },
+    kubelet: {
+      port: port(opts.kubeletPort, 10250),
+      tls: { cert: creds.servingCert, key: creds.servingKey, ca: creds.ca },
+    },
   };
 }

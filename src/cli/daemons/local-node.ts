@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from '../../agent/agent.ts';
+import { type KubeletServer, startKubeletServer } from '../../agent/kubelet-server.ts';
 import { type AgentSubresources, agentSubresources } from '../../agent/subresources.ts';
 import { type Connection, HttpClient } from '../../client/index.ts';
 import { startLocalPathNode } from '../../controllers/local-path-cleaner.ts';
@@ -36,6 +37,12 @@ export interface LocalNodeOptions {
   /** Ingress listeners on this node (default 80 and 443; 0: none). */
   ingressHttpPort?: number;
   ingressHttpsPort?: number;
+  /**
+   * A joined node's kubelet port (kubelet-server.ts): the API server proxies
+   * logs/exec/attach/port-forward here. Unset: none (the all-in-one server
+   * calls `subresources` in-process).
+   */
+  kubelet?: { port: number; host?: string; tls: { cert: string; key: string; ca: string } };
 }
 
 /**
@@ -56,6 +63,7 @@ export class LocalNode {
   #proxy: ServiceProxy | undefined;
   #ingress: IngressController | undefined;
   #localPath: { stop(): Promise<void> } | undefined;
+  #kubelet: KubeletServer | undefined;
 
   private constructor(o: LocalNodeOptions, engine: Engine) {
     this.#o = o;
@@ -101,6 +109,14 @@ export class LocalNode {
     const o = this.#o;
     this.#client = new HttpClient(conn, { maxSockets: 16 });
     const prefix = o.namePrefix;
+    if (o.kubelet)
+      this.#kubelet = await startKubeletServer({
+        handlers: this.subresources,
+        port: o.kubelet.port,
+        host: o.kubelet.host,
+        tls: o.kubelet.tls,
+        log: o.log.child({ component: 'kubelet-server' }),
+      });
     this.#agent = new Agent({
       client: this.#client,
       engine: this.engine,
@@ -113,6 +129,7 @@ export class LocalNode {
       podCIDR: o.podCIDR,
       clusterCIDR: o.clusterCIDR,
       controlPlane: o.controlPlane,
+      kubeletPort: this.#kubelet?.port,
       network: prefix
         ? { bridge: `${prefix}cni0`, netnsPrefix: `${prefix}k-`, networkName: `${prefix}-pods` }
         : undefined,
@@ -172,6 +189,7 @@ export class LocalNode {
     await this.#ingress?.stop();
     await this.#localPath?.stop();
     await this.#agent?.stop();
+    await this.#kubelet?.close();
     await this.#api?.close().catch(() => undefined);
     await this.engine.close();
     this.#client?.close();
