@@ -96,6 +96,8 @@ class SetSync {
     const want = replicasOf(set);
     const monotonic = !isParallel(set);
     const partition = partitionOf(set);
+    const minReady = Number(set.spec?.minReadySeconds ?? 0);
+    const { now } = this.#in;
     const replicas: (Pod | undefined)[] = Array.from({ length: want }, (_, i) => this.#live.get(i));
     const condemned = [...this.#live.entries()]
       .filter(([ord]) => ord >= want)
@@ -123,7 +125,8 @@ class SetSync {
         if (monotonic) return;
         continue;
       }
-      if (!isRunningAndReady(pod) && monotonic) return;
+      // Each pod's predecessors are Running and available (ready for minReadySeconds) before it is made.
+      if (monotonic && !(isRunningAndReady(pod) && isPodAvailable(pod, minReady, now))) return;
       await this.#ensureClaims(pod, ord);
       if (!identityMatches(set, pod)) {
         const patched = await this.#fx.client.patch<Pod>(
@@ -155,7 +158,7 @@ class SetSync {
         await this.#delete(pod);
         return;
       }
-      if (!isHealthy(pod)) return;
+      if (!isHealthy(pod) || !isPodAvailable(pod, minReady, now)) return;
     }
   }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { type KubeObject, type Pod, type Resource, resources, type StatefulSet } from '../client/index.ts';
 import { type ControllerRevision, newRevision } from './controller-revision.ts';
-import { fakeCluster, writeLog } from './fake-cluster.ts';
+import { fakeCluster, start, writeLog } from './fake-cluster.ts';
 import { newStatefulSetController } from './statefulset.ts';
 
 const labels = { app: 'db' };
@@ -43,7 +43,10 @@ const rev = (tag: string, revision = 1): ControllerRevision =>
     revision,
   });
 const revName = (tag: string) => rev(tag).metadata.name ?? '';
-const pod = (ord: number, o: { ready?: boolean; tag?: string; phase?: string } = {}): Pod => ({
+const pod = (
+  ord: number,
+  o: { ready?: boolean; tag?: string; phase?: string; readyAt?: number } = {},
+): Pod => ({
   metadata: {
     name: `db-${ord}`,
     namespace: 'default',
@@ -60,7 +63,15 @@ const pod = (ord: number, o: { ready?: boolean; tag?: string; phase?: string } =
   spec: { containers: [{ name: 'c', image: `busybox:${o.tag ?? 'v1'}` }], nodeName: 'n1' },
   status: {
     phase: (o.phase ?? 'Running') as 'Running',
-    conditions: [{ type: 'Ready', status: o.ready === false ? 'False' : 'True' }],
+    conditions: [
+      {
+        type: 'Ready',
+        status: o.ready === false ? 'False' : 'True',
+        lastTransitionTime: new Date(start + (o.readyAt ?? -3600) * 1000)
+          .toISOString()
+          .replace(/\.\d+Z$/, 'Z'),
+      },
+    ],
   },
 });
 const claim = (ord: number): KubeObject => ({
@@ -128,6 +139,17 @@ const cases: Case[] = [
       'update statefulsets/status db',
     ],
     check: (pods) => assert.deepEqual(pods.map((p) => p.metadata.name).sort(), ['db-0', 'db-1']),
+  },
+  {
+    name: 'OrderedReady waits for minReadySeconds before the next ordinal',
+    objects: [
+      S(sts(3, { status: v1Status, spec: { minReadySeconds: 30 } })),
+      P(pod(0, { readyAt: -5 })),
+      C(claim(0)),
+      R(rev('v1')),
+    ],
+    want: ['update statefulsets/status db'],
+    status: { readyReplicas: 1, availableReplicas: 0 },
   },
   {
     name: 'Parallel creates every missing pod at once',
