@@ -85,7 +85,7 @@ before(async () => {
     client,
     informers,
     log: silentLogger(),
-    config: { nodeLifecycle: { gracePeriodMs: 3000 } },
+    config: { nodeLifecycle: { gracePeriodMs: 4000 } },
   });
   informers.start(abort.signal);
   await groupA.start();
