@@ -3,7 +3,8 @@
  * mode:
  *
  *   nat prerouting/output ─► services: ip daddr . proto . port vmap @service-ips
- *                                      fib daddr type local: proto . port vmap @service-nodeports
+ *                                      fib daddr type local: proto . port in @masquerade-nodeports:
+ *                                        mark for masquerade; proto . port vmap @service-nodeports
  *                                      (127.0.0.1 included: node ports answer on loopback)
  *   nat postrouting ─────► masquerading: hairpin pairs, or packets marked 0x4000
  *   filter (priority -110, before NAT) ─► no-endpoint maps → reject-chain (tcp reset /
@@ -35,6 +36,7 @@ export function skeleton(): Skeleton {
     [maps.nodePorts, 'map { type inet_proto . inet_service : verdict ; }'],
     [maps.noEndpointServices, 'map { type ipv4_addr . inet_proto . inet_service : verdict ; }'],
     [maps.noEndpointNodePorts, 'map { type inet_proto . inet_service : verdict ; }'],
+    [maps.masqueradeNodePorts, 'set { type inet_proto . inet_service ; }'],
     [maps.clusterIps, 'set { type ipv4_addr ; }'],
     [maps.hairpin, 'set { type ipv4_addr . ipv4_addr ; }'],
   ]);
@@ -66,6 +68,7 @@ export function skeleton(): Skeleton {
       'services',
       [
         `ip daddr . meta l4proto . th dport vmap @${maps.serviceIps}`,
+        `fib daddr type local meta l4proto . th dport @${maps.masqueradeNodePorts} jump ${markChain}`,
         `fib daddr type local meta l4proto . th dport vmap @${maps.nodePorts}`,
       ],
     ],

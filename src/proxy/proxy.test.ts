@@ -100,7 +100,7 @@ test('proxy: follows Services and slices incrementally; the result equals a full
     let text = await listTable(table, opts);
     assert.match(text, /numgen random mod 2 map \{ 0 : 10\.42\.0\.5 \. 8080, 1 : 10\.42\.0\.6 \. 8080 \}/);
     assert.match(text, /10\.43\.0\.7 \. tcp \. 80 : goto reject-chain/);
-    assert.match(text, /tcp \. 8081 : goto external-default\/lb\/tcp\/http/);
+    assert.match(text, /tcp \. 8081 : goto service-default\/lb\/tcp\/http/);
 
     // One endpoint stops being ready: only web's chains are rewritten.
     const s = client.peek<EndpointSlice>(resources.endpointSlices, 'default/web-abc');

@@ -51,7 +51,10 @@ export interface ServiceProxyOptions {
 export interface AppliedInfo {
   mode: SyncMode;
   services: number;
+  /** Time in nft (the transaction). */
   ms: number;
+  /** Time computing rules and the script before it. */
+  buildMs: number;
   scriptBytes: number;
 }
 
@@ -237,6 +240,7 @@ export class ServiceProxy {
   /** One transaction; false after an error (the next attempt, after a back-off, recreates the table). */
   async #syncOnce(): Promise<boolean> {
     const o = this.#o;
+    const begun = performance.now();
     const mode: SyncMode = this.#pendingMode ?? 'incremental';
     this.#pendingMode = undefined;
     const claims = loadBalancerClaims(this.#services.store.list());
@@ -282,7 +286,7 @@ export class ServiceProxy {
     this.#claims = claims;
     const ms = performance.now() - started;
     o.log.debug({ mode, services: keys.size, ms: Math.round(ms) }, 'service rules applied');
-    o.onApplied?.({ mode, services: keys.size, ms, scriptBytes: script.length });
+    o.onApplied?.({ mode, services: keys.size, ms, buildMs: started - begun, scriptBytes: script.length });
     if (!this.#localnetDone && !o.skipHostSetup)
       this.#localnetDone = enableRouteLocalnet(o.bridge ?? 'drover-cni0');
     if (o.client) this.#writeStatuses(keys);

@@ -67,14 +67,15 @@ const cases: Case[] = [
     },
   },
   {
-    name: 'NodePort: external traffic always masqueraded',
+    name: 'NodePort: external traffic always masqueraded (marked in `services`), same chain as the cluster IP',
     svc: service('web', nodePort),
     slices: two,
-    chains: { [svcChain]: [masq, dnat2], [extChain]: ['jump mark-for-masquerade', `goto ${svcChain}`] },
+    chains: { [svcChain]: [masq, dnat2] },
     elements: {
       'cluster-ips': ['10.43.0.5'],
       'service-ips': [`10.43.0.5 . tcp . 80 : goto ${svcChain}`],
-      'service-nodeports': [`tcp . 30080 : goto ${extChain}`],
+      'service-nodeports': [`tcp . 30080 : goto ${svcChain}`],
+      'masquerade-nodeports': ['tcp . 30080'],
     },
   },
   {

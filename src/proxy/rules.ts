@@ -17,6 +17,7 @@ import type { Backend, ServicePortModel } from './types.ts';
 export const maps = {
   serviceIps: 'service-ips',
   nodePorts: 'service-nodeports',
+  masqueradeNodePorts: 'masquerade-nodeports',
   noEndpointServices: 'no-endpoint-services',
   noEndpointNodePorts: 'no-endpoint-nodeports',
   clusterIps: 'cluster-ips',
@@ -143,7 +144,18 @@ export function addPortRules(model: ServicePortModel, ctx: RuleContext, rs: Rule
   const chain = `external-${m.id}`;
   // The service chain already DNATs over every endpoint unless internalTrafficPolicy is Local:
   // reuse it rather than writing (and syncing) the same backend map twice.
-  const cluster = m.clusterIP && !m.internalLocal ? [`goto service-${m.id}`] : dnatRules(m, m.backends, rs);
+  const shared = !!m.clusterIP && !m.internalLocal;
+  const cluster = shared ? [`goto service-${m.id}`] : dnatRules(m, m.backends, rs);
+  if (shared && (!m.externalLocal || ctx.masqueradeAll) && externalKeys.length === 0) {
+    // The common NodePort: its key in @masquerade-nodeports has the `services` chain mark the
+    // packet, and the node port goes straight to the service chain. One chain per port instead
+    // of two: 1,000 NodePort Services are 2,000 kernel objects fewer to write.
+    for (const k of nodeKeys) {
+      element(rs, maps.nodePorts, k, `goto service-${m.id}`);
+      element(rs, maps.masqueradeNodePorts, k);
+    }
+    return;
+  }
   if (!m.externalLocal || ctx.masqueradeAll) {
     rs.chains.set(chain, [`jump ${markChain}`, ...cluster]);
   } else {
