@@ -134,6 +134,7 @@ interface JoinedNode {
   name: string;
   dataDir: string;
   kubeletPort: number;
+  podLogs: string;
   stop(): Promise<void>;
 }
 
@@ -183,7 +184,15 @@ async function joinNode(token: string): Promise<JoinedNode> {
   const stop = async () => {
     // Pods outlive their agent by design: delete them while it runs, then sweep what is left.
     if (child.exitCode === null && child.signalCode === null)
-      await c.kubectl(['delete', 'pods', '-A', '--field-selector', `spec.nodeName=${name}`, '--grace-period=1', '--timeout=60s']);
+      await c.kubectl([
+        'delete',
+        'pods',
+        '-A',
+        '--field-selector',
+        `spec.nodeName=${name}`,
+        '--grace-period=1',
+        '--timeout=60s',
+      ]);
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
@@ -226,7 +235,7 @@ async function joinNode(token: string): Promise<JoinedNode> {
       .filter((l) => l.startsWith(prefix));
     for (const l of links) spawnSync('ip', ['link', 'del', l]);
   };
-  return { name, dataDir, kubeletPort, stop };
+  return { name, dataDir, kubeletPort, podLogs: '', stop };
 }
 
 test('a node joined with the token: its own certificate; logs, exec and port-forward through the API server', async () => {
@@ -295,6 +304,11 @@ test('a node joined with the token: its own certificate; logs, exec and port-for
     async () => (await c.kubectl(['logs', 'far'])).stdout === 'far-away\n',
   );
   assert.equal(await c.k('exec', 'far', '--', 'hostname'), 'far\n');
+  // The kubelet's layout: <pod log dir>/<ns>_<pod>_<uid>/<container>/<attempt>.log, CRI format.
+  const uid = await c.k('get', 'pod', 'far', '-o', 'jsonpath={.metadata.uid}');
+  const podLogs = join(node.dataDir, 'pod-logs', `default_far_${uid}`);
+  assert.match(readFileSync(join(podLogs, 'app', '0.log'), 'utf8'), /^\S+ stdout F far-away$/m);
+  node.podLogs = podLogs;
   const failed = await c.kubectl(['exec', 'far', '--', 'sh', '-c', 'exit 3']);
   assert.equal(failed.code, 3, failed.stderr);
   await portForward(
@@ -355,4 +369,5 @@ test("a node's credential may write its own Node but not another node's; its kub
   });
   assert.equal(status, 403);
   await c.k('delete', 'pod', 'far', '--grace-period=1', '--timeout=60s');
+  await until('the pod log directory is gone', async () => !existsSync(node.podLogs));
 });

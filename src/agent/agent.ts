@@ -36,6 +36,7 @@ import { labelManaged, labelPodName, labelPodNamespace, podKey, podRefOf } from 
 import { PodNetwork } from './network.ts';
 import { hostIPv4, type NodeFacts, nodeStatus, registerNode, renewLease } from './node.ts';
 import { type Backoff, defaultBackoff } from './plan.ts';
+import { PodLogs } from './pod-logs.ts';
 import { PodWorker } from './pod-worker.ts';
 import { ProbeManager } from './probes.ts';
 import { PodVolumes } from './volumes.ts';
@@ -61,6 +62,8 @@ export interface AgentOptions {
   controlPlane?: boolean;
   /** Default: the host's first non-loopback IPv4. */
   nodeIP?: string;
+  /** Pod log links `<dir>/<ns>_<pod>_<uid>/<container>/<attempt>.log` (pod-logs.ts); unset: none. */
+  podLogDir?: string;
   /** Where this node's kubelet port listens (published in the Node's daemonEndpoints; default 10250). */
   kubeletPort?: number;
   /** Kernel object names: bridge (default drover-cni0), netns prefix (default drover-), CNI network name. */
@@ -166,6 +169,7 @@ export class Agent {
       volumes: this.#volumes,
       probes: this.#probes,
       ipc: this.#ipc,
+      logs: o.podLogDir ? new PodLogs({ dir: o.podLogDir, engine: o.engine, log: o.log }) : undefined,
       events: this.#events,
       source: this.#configSource(),
       dns: { clusterDNS: o.clusterDNS ?? '10.43.0.10', clusterDomain: o.clusterDomain ?? 'cluster.local' },

@@ -21,6 +21,7 @@ import type { PodIpc } from './ipc.ts';
 import { labelContainerName, labelPodUid } from './naming.ts';
 import type { PodNetwork, PodSandbox } from './network.ts';
 import { type Backoff, planPod } from './plan.ts';
+import type { PodLogs } from './pod-logs.ts';
 import type { ProbeManager } from './probes.ts';
 import { computeStatus, type Waiting } from './status.ts';
 import { statusEqual } from './status-equal.ts';
@@ -35,6 +36,8 @@ export interface PodWorkerOptions {
   events?: { event(obj: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void };
   /** The IPC hook (one IPC namespace per pod); without it each container has its own. */
   ipc?: Pick<PodIpc, 'setup' | 'teardown'>;
+  /** The /var/log/pods layout (pod-logs.ts); without it none is kept. */
+  logs?: Pick<PodLogs, 'link' | 'remove'>;
   /** The probes hook; without it every running container is ready. */
   probes?: Pick<ProbeManager, 'sync' | 'readiness' | 'forget'>;
   source: ConfigSource;
@@ -251,6 +254,7 @@ export class PodWorker {
       fail('CreateContainerError', describeError(err));
       return;
     }
+    await this.#o.logs?.link(pod, c.name, action.attempt, id);
     // A failed start leaves the container "created" with its error: plan.ts
     // sees an exited attempt and backs off, as for a crash (upstream shows
     // RunContainerError then CrashLoopBackOff).
@@ -397,6 +401,7 @@ export class PodWorker {
     await this.#o.network.teardown(uid);
     await this.#o.ipc?.teardown(uid);
     await this.#o.volumes.teardown(uid);
+    await this.#o.logs?.remove(uid);
     this.#errors.delete(uid);
     this.#o.log.debug({ uid }, 'pod cleaned up');
   }

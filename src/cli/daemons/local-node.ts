@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from '../../agent/agent.ts';
 import { type KubeletServer, startKubeletServer } from '../../agent/kubelet-server.ts';
+import { defaultPodLogDir } from '../../agent/pod-logs.ts';
 import { type AgentSubresources, agentSubresources } from '../../agent/subresources.ts';
 import { type Connection, HttpClient } from '../../client/index.ts';
 import { startLocalPathNode } from '../../controllers/local-path-cleaner.ts';
@@ -43,6 +44,11 @@ export interface LocalNodeOptions {
    * calls `subresources` in-process).
    */
   kubelet?: { port: number; host?: string; tls: { cert: string; key: string; ca: string } };
+  /**
+   * Pod log links (agent/pod-logs.ts). Default /var/log/pods, or
+   * `<dataDir>/pod-logs` with a `namePrefix` (several nodes on one host, tests).
+   */
+  podLogDir?: string;
 }
 
 /**
@@ -130,6 +136,7 @@ export class LocalNode {
       clusterCIDR: o.clusterCIDR,
       controlPlane: o.controlPlane,
       kubeletPort: this.#kubelet?.port,
+      podLogDir: o.podLogDir ?? (prefix ? join(o.dataDir, 'pod-logs') : defaultPodLogDir),
       network: prefix
         ? { bridge: `${prefix}cni0`, netnsPrefix: `${prefix}k-`, networkName: `${prefix}-pods` }
         : undefined,
