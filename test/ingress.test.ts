@@ -208,6 +208,72 @@ test('a scaled-away backend answers 503; scaling back restores it', { skip }, as
   await until('beta back', async () => (await get(httpPort, 'x.b.example.com')).body === 'page-beta', 30_000);
 });
 
+const echo = `
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: echo }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: echo } }
+  template:
+    metadata: { labels: { app: echo } }
+    spec:
+      containers:
+      - name: nc
+        image: busybox
+        # Answers an Upgrade request with 101, then echoes the stream back.
+        command: [nc, -ll, -p, "8080", -e, sh, -c, 'while read -r l; do case "$l" in "$(printf "\\r")"|"") break;; esac; done; printf "HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n\\r\\n"; exec cat']
+---
+apiVersion: v1
+kind: Service
+metadata: { name: echo }
+spec:
+  selector: { app: echo }
+  ports: [{ port: 80, targetPort: 8080 }]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: ws }
+spec:
+  rules:
+  - host: ws.example.com
+    http: { paths: [{ path: /socket, pathType: Prefix, backend: { service: { name: echo, port: { number: 80 } } } }] }
+`;
+
+/** An Upgrade request through the ingress: the 101 status and what the backend echoes after it. */
+function upgrade(): Promise<string> {
+  return new Promise((resolve) => {
+    const req = http.request({
+      host: '127.0.0.1',
+      port: httpPort,
+      path: '/socket/x',
+      headers: { host: 'ws.example.com', connection: 'Upgrade', upgrade: 'websocket' },
+      timeout: 2000,
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.once('data', (b: Buffer) => {
+        resolve(`${res.statusCode} ${b.toString().trim()}`);
+        socket.destroy();
+      });
+      socket.write('ping\n');
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(String(res.statusCode));
+    });
+    req.on('error', () => resolve('error'));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+test('WebSocket upgrades pass through a second Ingress', { skip }, async () => {
+  const applied = await c.kubectl(['apply', '-f', '-'], { stdin: echo });
+  assert.equal(applied.code, 0, applied.stderr);
+  await until('an upgraded, echoing stream', async () => (await upgrade()) === '101 ping', 45_000);
+  assert.equal((await get(httpPort, 'a.example.com')).body, 'page-alpha', 'the first Ingress still routes');
+});
+
 test('malformed Ingress paths are refused with upstream messages', { skip }, async () => {
   const bad = `
 apiVersion: networking.k8s.io/v1
