@@ -5,6 +5,7 @@
  * pod-index labels, and one PersistentVolumeClaim per volumeClaimTemplate,
  * `<template>-<set>-<ordinal>`, mounted as the volume of the template's name.
  */
+import type { OwnerReference } from '../api/types.ts';
 import type { KubeObject, Pod, StatefulSet } from '../client/index.ts';
 import { controllerRevisionHashLabel, type PodTemplate } from './controller-revision.ts';
 import { newControllerRef } from './owner-refs.ts';
@@ -141,4 +142,37 @@ export const isHealthy = (pod: Pod): boolean => isRunningAndReady(pod) && !isTer
 /** Highest ordinal first (the order pods are removed and updated in). */
 export function descendingOrdinal(set: StatefulSet): (a: Pod, b: Pod) => number {
   return (a, b) => ordinalOf(set, b) - ordinalOf(set, a);
+}
+
+/**
+ * The owner references a claim should carry under the set's
+ * persistentVolumeClaimRetentionPolicy (upstream's, enforced by the garbage
+ * collector): whenDeleted Delete makes the set an owner; whenScaled Delete
+ * makes the pod of a condemned ordinal (one past the replicas) an owner, so
+ * removing that pod removes its claim. Other owners are kept.
+ */
+export function claimOwnerRefs(
+  set: StatefulSet,
+  claim: Claim,
+  pod: Pod | undefined,
+  condemned: boolean,
+): OwnerReference[] {
+  const policy = (set.spec?.persistentVolumeClaimRetentionPolicy ?? {}) as {
+    whenDeleted?: string;
+    whenScaled?: string;
+  };
+  const podName = pod?.metadata.name;
+  const refs = (claim.metadata.ownerReferences ?? []).filter(
+    (r) => r.uid !== set.metadata.uid && !(r.kind === 'Pod' && r.name === podName),
+  );
+  if (policy.whenDeleted === 'Delete')
+    refs.push({
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      name: set.metadata.name ?? '',
+      uid: set.metadata.uid ?? '',
+    });
+  if (policy.whenScaled === 'Delete' && condemned && pod?.metadata.uid)
+    refs.push({ apiVersion: 'v1', kind: 'Pod', name: podName ?? '', uid: pod.metadata.uid });
+  return refs;
 }

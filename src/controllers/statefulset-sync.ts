@@ -10,9 +10,11 @@ import { type Client, keyOf, type Pod, resources, type StatefulSet } from '../cl
 import { AlreadyExistsError, describeError, NotFoundError, UnavailableError } from '../lib/errors.ts';
 import type { PodTemplate } from './controller-revision.ts';
 import type { EventRecorder } from './events.ts';
+import { patchOwnerRefs } from './owner-refs.ts';
 import { isPodAvailable, isPodReady } from './pod-status.ts';
 import {
   type Claim,
+  claimOwnerRefs,
   claimsFor,
   descendingOrdinal,
   identityMatches,
@@ -146,6 +148,7 @@ class SetSync {
         continue;
       }
       if (monotonic && !isRunningAndReady(pod) && pod !== firstUnhealthy) return;
+      await this.#ensureClaims(pod, ordinalOf(set, pod), true);
       await this.#delete(pod);
       if (monotonic) return;
     }
@@ -204,17 +207,31 @@ class SetSync {
     );
   }
 
-  /** Creates the pod's missing claims; a claim being deleted stops the pod (it would lose its data). */
-  async #ensureClaims(pod: Pod, ord: number): Promise<void> {
+  /**
+   * Creates the pod's missing claims and keeps their retention-policy owners
+   * right; a claim being deleted stops the pod (it would lose its data).
+   */
+  async #ensureClaims(pod: Pod, ord: number, condemned = false): Promise<void> {
     const { set } = this.#in;
     for (const claim of claimsFor(set, ord).values()) {
       const name = claim.metadata.name ?? '';
       const cached = this.#in.claim(set.metadata.namespace ?? '', name);
-      if (cached?.metadata.deletionTimestamp)
+      if (cached?.metadata.deletionTimestamp) {
+        if (condemned) continue;
         throw new UnavailableError(
           `creating pod ${keyOf(pod)}: persistentvolumeclaim "${name}" is being deleted`,
         );
-      if (cached) continue;
+      }
+      if (cached) {
+        const refs = claimOwnerRefs(set, cached, pod, condemned);
+        const cur = cached.metadata.ownerReferences ?? [];
+        if (JSON.stringify(refs) !== JSON.stringify(cur))
+          await patchOwnerRefs(this.#fx.client, resources.persistentVolumeClaims, cached, refs);
+        continue;
+      }
+      if (condemned) continue;
+      const refs = claimOwnerRefs(set, claim, undefined, false);
+      if (refs.length > 0) claim.metadata.ownerReferences = refs;
       try {
         await this.#fx.client.create(resources.persistentVolumeClaims, claim);
         this.#event(

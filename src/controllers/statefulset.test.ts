@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { type KubeObject, type Pod, type Resource, resources, type StatefulSet } from '../client/index.ts';
 import { type ControllerRevision, newRevision } from './controller-revision.ts';
-import { fakeCluster, start, writeLog } from './fake-cluster.ts';
+import { type FakeCluster, fakeCluster, start, writeLog } from './fake-cluster.ts';
 import { newStatefulSetController } from './statefulset.ts';
 
 const labels = { app: 'db' };
@@ -90,7 +90,7 @@ interface Case {
   objects: [Resource, KubeObject][];
   want: string[];
   status?: Record<string, unknown>;
-  check?: (pods: Pod[]) => void;
+  check?: (pods: Pod[], c: FakeCluster) => void | Promise<void>;
 }
 
 const cases: Case[] = [
@@ -186,6 +186,56 @@ const cases: Case[] = [
     objects: [S(sts(1, { status: v1Status })), ...ready3],
     want: ['delete pods db-2', 'create events', 'update statefulsets/status db'],
     status: { replicas: 2 },
+  },
+  {
+    name: 'retention whenScaled Delete: the condemned pod becomes its claim owner before it goes',
+    objects: [
+      S(
+        sts(2, {
+          status: v1Status,
+          spec: { persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Delete' } },
+        }),
+      ),
+      ...ready3,
+    ],
+    want: [
+      'patch persistentvolumeclaims data-db-2',
+      'delete pods db-2',
+      'create events',
+      'update statefulsets/status db',
+    ],
+    check: async (_pods, c) => {
+      const claim = c.client.peek<KubeObject>(resources.persistentVolumeClaims, 'default/data-db-2');
+      assert.deepEqual(
+        claim?.metadata.ownerReferences?.map((r) => `${r.kind}/${r.name}`),
+        ['Pod/db-2'],
+      );
+    },
+  },
+  {
+    name: 'retention whenDeleted Delete: new claims are owned by the set',
+    objects: [
+      S(
+        sts(1, {
+          spec: { persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete', whenScaled: 'Retain' } },
+        }),
+      ),
+    ],
+    want: [
+      'create controllerrevisions',
+      'create persistentvolumeclaims',
+      'create pods',
+      'create events',
+      'create events',
+      'update statefulsets/status db',
+    ],
+    check: async (_pods, c) => {
+      const claim = c.client.peek<KubeObject>(resources.persistentVolumeClaims, 'default/data-db-0');
+      assert.deepEqual(
+        claim?.metadata.ownerReferences?.map((r) => `${r.kind}/${r.name}`),
+        ['StatefulSet/db'],
+      );
+    },
   },
   {
     name: 'a failed pod is deleted to be re-created',
@@ -308,7 +358,7 @@ for (const tc of cases) {
       const stored = c.client.peek<StatefulSet>(resources.statefulSets, 'default/db');
       for (const [k, v] of Object.entries(tc.status ?? {})) assert.deepEqual(stored?.status?.[k], v, k);
       const pods = (await c.client.list<Pod>(resources.pods, { namespace: 'default' })).items;
-      tc.check?.(pods);
+      await tc.check?.(pods, c);
     } finally {
       await c.stop();
     }

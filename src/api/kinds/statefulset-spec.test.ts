@@ -72,6 +72,13 @@ const cases: { name: string; obj: KubeObject; want: string[] }[] = [
     ],
   },
   {
+    name: 'unknown claim retention',
+    obj: sts({ persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Keep' } }),
+    want: [
+      'spec.persistentVolumeClaimRetentionPolicy.whenDeleted: Unsupported value: "Keep": supported values: "Retain", "Delete"',
+    ],
+  },
+  {
     name: 'restartPolicy other than Always',
     obj: sts({
       template: {

@@ -53,6 +53,14 @@ export function validateStatefulSet(obj: KubeObject, old?: KubeObject): FieldErr
   out.push(...nonNegative(ru.partition, 'spec.updateStrategy.rollingUpdate.partition'));
   out.push(...nonNegative(spec.minReadySeconds, 'spec.minReadySeconds'));
   out.push(...nonNegative(spec.revisionHistoryLimit, 'spec.revisionHistoryLimit'));
+  const retention = isObject(spec.persistentVolumeClaimRetentionPolicy)
+    ? spec.persistentVolumeClaimRetentionPolicy
+    : {};
+  for (const when of ['whenDeleted', 'whenScaled']) {
+    const v = retention[when];
+    if (v !== undefined && v !== 'Retain' && v !== 'Delete')
+      out.push(notSupported(`spec.persistentVolumeClaimRetentionPolicy.${when}`, v, ['Retain', 'Delete']));
+  }
   const service = spec.serviceName;
   if (service !== undefined && service !== '')
     out.push(...validateName(String(service), 'label', 'spec.serviceName'));
