@@ -2,8 +2,8 @@
  * Ingress acceptance on a real one-node cluster: two Deployments of busybox
  * httpd serving different pages behind two Services, one Ingress routing two
  * hosts on the node's ingress ports (high ports here), TLS from a Secret
- * chosen by SNI, status.loadBalancer, and upstream's refusal of malformed
- * paths.
+ * chosen by SNI, status.loadBalancer, a WebSocket upgrade, and upstream's
+ * refusal of malformed paths.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
