@@ -135,6 +135,8 @@ interface JoinedNode {
   dataDir: string;
   kubeletPort: number;
   podLogs: string;
+  /** Stops the agent (pods keep running) and starts it again with this token. */
+  restart(token: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -148,39 +150,55 @@ async function joinNode(token: string): Promise<JoinedNode> {
   const name = `${prefix}-node`;
   mkdirSync(dir, { recursive: true });
   const log = createWriteStream(join(dir, 'agent.log'));
-  const child: ChildProcess = spawn(
-    droverBin,
-    [
-      'agent',
-      '--server',
-      c.url,
-      '--token',
-      token,
-      '--node-name',
-      name,
-      '--data-dir',
-      dataDir,
-      '--run-dir',
-      runDir,
-      '--docker-socket',
-      '',
-      '--name-prefix',
-      prefix,
-      '--kubelet-port',
-      String(kubeletPort),
-      '--cluster-dns',
-      c.clusterDNS.replace(/\.10$/, '.11'),
-      '--ingress-http-port',
-      '0',
-      '--ingress-https-port',
-      '0',
-      '--load-image',
-      busyboxArchive,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
+  const spawnAgent = (joinToken: string): ChildProcess => {
+    const child = spawn(
+      droverBin,
+      [
+        'agent',
+        '--server',
+        c.url,
+        '--token',
+        joinToken,
+        '--node-name',
+        name,
+        '--data-dir',
+        dataDir,
+        '--run-dir',
+        runDir,
+        '--docker-socket',
+        '',
+        '--name-prefix',
+        prefix,
+        '--kubelet-port',
+        String(kubeletPort),
+        '--cluster-dns',
+        c.clusterDNS.replace(/\.10$/, '.11'),
+        '--ingress-http-port',
+        '0',
+        '--ingress-https-port',
+        '0',
+        '--load-image',
+        busyboxArchive,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    return child;
+  };
+  let child = spawnAgent(token);
+  const halt = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(killer);
+  };
+  const restart = async (joinToken: string) => {
+    await halt();
+    child = spawnAgent(joinToken);
+  };
   const stop = async () => {
     // Pods outlive their agent by design: delete them while it runs, then sweep what is left.
     if (child.exitCode === null && child.signalCode === null)
@@ -193,13 +211,8 @@ async function joinNode(token: string): Promise<JoinedNode> {
         '--grace-period=1',
         '--timeout=60s',
       ]);
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(killer);
-    }
+    await halt();
+    log.end();
     const engine = new Engine({ dataDir, runDir, log: silentLogger(), namePrefix: prefix });
     try {
       await engine.init();
@@ -235,7 +248,7 @@ async function joinNode(token: string): Promise<JoinedNode> {
       .filter((l) => l.startsWith(prefix));
     for (const l of links) spawnSync('ip', ['link', 'del', l]);
   };
-  return { name, dataDir, kubeletPort, podLogs: '', stop };
+  return { name, dataDir, kubeletPort, podLogs: '', restart, stop };
 }
 
 test('a node joined with the token: its own certificate; logs, exec and port-forward through the API server', async () => {
@@ -368,6 +381,12 @@ test("a node's credential may write its own Node but not another node's; its kub
       .on('error', reject);
   });
   assert.equal(status, 403);
+  // A restart reuses the stored certificate: the token is not needed (nor checked) again.
+  await node.restart('K10bogus::node:not-the-token');
+  await until('exec through the restarted agent', async () => {
+    const r = await c.kubectl(['exec', 'far', '--', 'cat', '/www/index.html']);
+    return r.code === 0 && r.stdout === 'far-page\n';
+  });
   await c.k('delete', 'pod', 'far', '--grace-period=1', '--timeout=60s');
   await until('the pod log directory is gone', async () => !existsSync(node.podLogs));
 });
