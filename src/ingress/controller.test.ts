@@ -4,12 +4,15 @@
  * published once and only by the node asked to. Skipped without nginx.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import tls from 'node:tls';
 import { FakeClient, InformerFactory, type KubeObject, resources } from '../client/index.ts';
 import { silentLogger } from '../lib/logger.ts';
 import { IngressController } from './controller.ts';
@@ -26,6 +29,7 @@ let controller: IngressController;
 let backend: http.Server;
 let backendPort = 0;
 let httpPort = 0;
+let httpsPort = 0;
 
 async function freePort(): Promise<number> {
   const s = http.createServer();
@@ -70,6 +74,7 @@ before(async () => {
   await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
   backendPort = (backend.address() as AddressInfo).port;
   httpPort = await freePort();
+  httpsPort = await freePort();
   client.seed(ingressClassResource, droverClass);
   client.seed(resources.nodes, {
     metadata: { name: 'n1' },
@@ -85,7 +90,7 @@ before(async () => {
     publishStatus: true,
     dir,
     httpPort,
-    httpsPort: 0,
+    httpsPort,
     address: '127.0.0.1',
     log: silentLogger(),
     debounceMs: 10,
@@ -187,4 +192,67 @@ test('a node that does not own the status fills only an empty one', { skip }, as
   } finally {
     await other.stop();
   }
+});
+
+function tlsSecret(name: string): KubeObject {
+  const key = join(dir, `${name}.key`);
+  const crt = join(dir, `${name}.crt`);
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=t.example.com',
+      '-keyout',
+      key,
+      '-out',
+      crt,
+    ],
+    { stdio: 'ignore' },
+  );
+  const b64 = (f: string) => readFileSync(f).toString('base64');
+  return {
+    metadata: { name: 't-tls', namespace: 'default' },
+    type: 'kubernetes.io/tls',
+    data: { 'tls.crt': b64(crt), 'tls.key': b64(key) },
+  };
+}
+
+function servedFingerprint(): Promise<string> {
+  return new Promise((resolve) => {
+    const s = tls.connect(
+      { host: '127.0.0.1', port: httpsPort, servername: 't.example.com', rejectUnauthorized: false },
+      () => {
+        resolve(s.getPeerCertificate().fingerprint256);
+        s.end();
+      },
+    );
+    s.on('error', () => resolve(''));
+  });
+}
+
+test('a rotated TLS Secret is served without any Ingress change', { skip }, async () => {
+  const first = tlsSecret('one');
+  await client.create(resources.secrets, first);
+  await client.create(
+    ingressResource,
+    ingress('t', [{ host: 't.example.com', paths: [['/', 'Prefix', 'web']] }], {
+      tls: [{ hosts: ['t.example.com'], secretName: 't-tls' }],
+    }),
+  );
+  const fp = (s: KubeObject) =>
+    new crypto.X509Certificate(Buffer.from((s.data as Record<string, string>)['tls.crt'] ?? '', 'base64'))
+      .fingerprint256;
+  await until('the first certificate', async () => (await servedFingerprint()) === fp(first));
+  const second = tlsSecret('two');
+  await client.update(resources.secrets, second);
+  await until('the rotated certificate', async () => (await servedFingerprint()) === fp(second));
 });

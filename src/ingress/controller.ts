@@ -84,6 +84,7 @@ export class IngressController {
   #timer: NodeJS.Timeout | undefined;
   #syncing: Promise<void> | undefined;
   #dirty = false;
+  /** Configuration text and certificates last handed to nginx. */
   #appliedConf: string | undefined;
   #reported = new Set<string>();
   #nodeIP = '';
@@ -219,10 +220,12 @@ export class IngressController {
     this.model = model;
     // Without listeners there is no data path (a server block without `listen` would take port 80).
     if (!o.httpPort && !o.httpsPort) return;
-    if (conf === this.#appliedConf && this.#nginx.pid) return;
     const certs = Object.fromEntries(Object.entries(model.certificates).map(([k, c]) => [k, c.pem]));
+    // A rotated certificate changes no configuration text but still needs a reload.
+    const state = `${conf}\n${JSON.stringify(certs)}`;
+    if (state === this.#appliedConf && this.#nginx.pid) return;
     await this.#nginx.apply(conf, certs);
-    this.#appliedConf = conf;
+    this.#appliedConf = state;
     this.applied++;
     o.log.debug(
       { servers: model.servers.length, upstreams: model.upstreams.length },
