@@ -9,6 +9,7 @@ import { newDaemonSetController } from './daemonset.ts';
 import { newDeploymentController } from './deployment.ts';
 import { newDisruptionController } from './disruption.ts';
 import { newEndpointSliceController } from './endpoint-slice.ts';
+import { newEndpointSliceMirroringController } from './endpoint-slice-mirroring.ts';
 import { newEndpointsController } from './endpoints.ts';
 import { newGarbageCollector } from './garbage-collector.ts';
 import { newJobController } from './job.ts';
@@ -47,6 +48,7 @@ export function defaultControllers(config: ControllersConfig = {}): Map<string, 
     ['resourcequota', newResourceQuotaController],
     ['endpointslice', newEndpointSliceController],
     ['endpoint', newEndpointsController],
+    ['endpointslicemirroring', newEndpointSliceMirroringController],
     ['service-lb', newServiceLbController],
     ['daemonset', newDaemonSetController],
     ['nodelifecycle', nodeLifecycleFactory(config.nodeLifecycle)],
