@@ -128,6 +128,18 @@ test('statefulset: ordered pods, a claim each that outlives its pod, scale-down 
     assert.equal(web1?.spec?.subdomain, 'web');
     assert.equal(web1?.metadata.labels?.['statefulset.kubernetes.io/pod-name'], 'web-1');
 
+    // Stable network identity: cluster DNS answers <pod>.<service> with the pod's address.
+    const ip2 = pods.get('web-2')?.status?.podIP ?? '';
+    await until(
+      'web-2.web.default.svc resolving from web-0',
+      async () => {
+        // Busybox nslookup applies the search list only to names without dots: ask the full name.
+        const r = await c.kubectl(['exec', 'web-0', '--', 'nslookup', 'web-2.web.default.svc.cluster.local']);
+        return r.stdout.includes(ip2) && ip2 !== '';
+      },
+      20_000,
+    );
+
     const claims = await json<{ items: Claim[] }>('get', 'pvc');
     assert.deepEqual(claims.items.map((x) => x.metadata.name).sort(), [
       'data-web-0',
