@@ -114,6 +114,18 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'an affinity timeout without ClientIP affinity, or out of range',
+    obj: svc({
+      ports: [port({ port: 80 })],
+      sessionAffinity: 'None',
+      sessionAffinityConfig: { clientIP: { timeoutSeconds: 90000 } },
+    }),
+    want: [
+      'spec.sessionAffinityConfig: Forbidden: must not be set when session affinity is None',
+      'spec.sessionAffinityConfig.clientIP.timeoutSeconds: Invalid value: 90000: must be greater than 0 and less than 86400',
+    ],
+  },
+  {
     name: 'a cluster IP may not change',
     obj: svc({ clusterIP: '10.43.0.9', ports: [port({ port: 80 })] }),
     old: svc({ clusterIP: '10.43.0.8', ports: [port({ port: 80 })] }),

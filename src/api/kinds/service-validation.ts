@@ -125,8 +125,10 @@ function validatePolicies(spec: Record<string, unknown>, type: string): FieldErr
   const affinity = spec.sessionAffinity;
   if (affinity !== undefined && affinity !== 'None' && affinity !== 'ClientIP')
     out.push(notSupported('spec.sessionAffinity', affinity, ['ClientIP', 'None']));
-  const timeout = (spec.sessionAffinityConfig as { clientIP?: { timeoutSeconds?: unknown } } | undefined)
-    ?.clientIP?.timeoutSeconds;
+  const config = spec.sessionAffinityConfig as { clientIP?: { timeoutSeconds?: unknown } } | undefined;
+  if (affinity === 'None' && config)
+    out.push(forbidden('spec.sessionAffinityConfig', 'must not be set when session affinity is None'));
+  const timeout = config?.clientIP?.timeoutSeconds;
   if (timeout !== undefined && (typeof timeout !== 'number' || timeout <= 0 || timeout > 86400))
     out.push(
       invalid(
@@ -194,6 +196,13 @@ function validateServiceUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
 export function dropTypeDependentFields(obj: KubeObject, old: KubeObject): void {
   const spec = obj.spec ?? {};
   const oldSpec = old.spec ?? {};
+  // Affinity turned off: the timeout left from ClientIP goes with it.
+  if (
+    spec.sessionAffinity === 'None' &&
+    oldSpec.sessionAffinity === 'ClientIP' &&
+    JSON.stringify(spec.sessionAffinityConfig) === JSON.stringify(oldSpec.sessionAffinityConfig)
+  )
+    delete spec.sessionAffinityConfig;
   if (spec.type === oldSpec.type) return;
   if (spec.type === 'ExternalName') {
     if (spec.clusterIP === oldSpec.clusterIP) delete spec.clusterIP;

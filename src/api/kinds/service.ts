@@ -43,6 +43,9 @@ export const service: ResourceType = {
       const spec = specOf(obj);
       setDefault(spec, 'type', 'ClusterIP');
       setDefault(spec, 'sessionAffinity', 'None');
+      // Upstream's default ClientIP affinity timeout: 3 hours.
+      if (spec.sessionAffinity === 'ClientIP')
+        setDefault(spec, 'sessionAffinityConfig', { clientIP: { timeoutSeconds: 10800 } });
       if (spec.type !== 'ExternalName') {
         setDefault(spec, 'ipFamilies', ['IPv4']);
         setDefault(spec, 'ipFamilyPolicy', 'SingleStack');
