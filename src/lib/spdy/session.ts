@@ -16,8 +16,9 @@
  *   per-stream flow control; the byte stream's own backpressure applies.
  * - Frames go out in the order they were asked for, header blocks compressed
  *   in that same order (one zlib stream per direction).
- * - `close()` sends GOAWAY and ends the byte stream; the session emits
- *   `close` once the byte stream is gone, after destroying open streams.
+ * - `close()` sends GOAWAY, ends the byte stream and, once that is flushed,
+ *   closes the session; the session emits `close` (after destroying open
+ *   streams) then, or when the byte stream ends or fails first.
  */
 import { EventEmitter } from 'node:events';
 import { Duplex } from 'node:stream';
@@ -154,7 +155,15 @@ export class Session extends EventEmitter<{ stream: [SpdyStream]; close: []; err
     if (this.#closed) return;
     void this._send({ type: 'goAway', lastGoodStreamId: this.#lastPeerId, status: 0 })
       .catch(() => undefined)
-      .finally(() => this.#socket.end());
+      .finally(() => {
+        // Done once our side is flushed, whether or not the peer ends its own.
+        const timer = setTimeout(() => this.#teardown(), 5000);
+        timer.unref();
+        this.#socket.end(() => {
+          clearTimeout(timer);
+          this.#teardown();
+        });
+      });
   }
 
   /** @internal Queues one frame; resolves once the byte stream took it. */
