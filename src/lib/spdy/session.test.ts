@@ -58,7 +58,7 @@ test('session: streams both ways, FIN ends the readable side, headers round-trip
   for await (const chunk of c) back += String(chunk);
   assert.equal(back, 'bye');
   client.close();
-  await new Promise((r) => server.once('close', r));
+  await new Promise<void>((r) => server.once('close', () => r()));
 });
 
 test('session: pings from the peer are echoed, its own are not', async () => {
@@ -114,7 +114,7 @@ test('session: GOAWAY from the peer closes the session and its streams', async (
     headerBlock: Buffer.alloc(0),
   });
   const s = await new Promise<SpdyStream>((r) => p.session.once('stream', r));
-  const closed = new Promise((r) => p.session.once('close', r));
+  const closed = new Promise<void>((r) => p.session.once('close', () => r()));
   p.send({ type: 'goAway', lastGoodStreamId: 3, status: 0 });
   await closed;
   assert.equal(s.destroyed, true);
