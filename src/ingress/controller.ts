@@ -89,6 +89,7 @@ export class IngressController {
   #reported = new Set<string>();
   #nodeIP = '';
   #failures = 0;
+  #synced = false;
   #retry: NodeJS.Timeout | undefined;
   #workers: Promise<void> | undefined;
   /** The model of the last sync (undefined before the first). */
@@ -146,8 +147,8 @@ export class IngressController {
     );
     for (const inf of [this.#ingresses, this.#classes, this.#services, this.#slices, this.#secrets])
       if (!(await (inf as Informer).waitForSync(signal))) return;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    // Events before this point only marked the state dirty: the first sync sees every cache complete.
+    this.#synced = true;
     await this.#runSync();
     for (const ing of this.#ingresses.store.list()) this.#status.add(keyOf(ing));
     this.#workers = runWorkers(this.#status, 1, (key) => this.#publish(key), { signal, log: o.log });
@@ -167,7 +168,7 @@ export class IngressController {
 
   #kick(): void {
     this.#dirty = true;
-    if (this.#timer || this.#abort.signal.aborted) return;
+    if (!this.#synced || this.#timer || this.#abort.signal.aborted) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       if (!this.#syncing) void this.#runSync(); // else the running sync re-checks #dirty when it ends
