@@ -99,7 +99,7 @@ export function renderNginxConf(model: Model, o: RenderOptions): string {
 user ${o.user};
 worker_processes ${o.workers ?? 'auto'};
 pid ${o.dir}/nginx.pid;
-error_log stderr warn;
+error_log stderr error;
 worker_shutdown_timeout 240s;
 events { worker_connections 16384; multi_accept on; }
 http {
