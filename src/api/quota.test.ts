@@ -59,11 +59,16 @@ test('usageOf a pod: init containers, limits as requests, overhead, aliases', ()
   });
 });
 
-test('a finished pod uses nothing', () => {
-  assert.equal(
-    usageOf({ ...pod, status: { phase: 'Failed' } }, { group: '', plural: 'pods' }, ['pods']).size,
-    0,
-  );
+test('a finished pod, or one stuck terminating, uses nothing but its count/pods', () => {
+  const names = ['pods', 'count/pods', 'cpu'];
+  const failed = usageOf({ ...pod, status: { phase: 'Failed' } }, { group: '', plural: 'pods' }, names);
+  assert.deepEqual(Object.fromEntries(failed), { 'count/pods': 1000 });
+  const meta = { name: 'p', deletionTimestamp: '2026-01-01T00:00:00Z', deletionGracePeriodSeconds: 30 };
+  const stuck = { ...pod, metadata: meta };
+  const at = (iso: string) =>
+    Object.keys(Object.fromEntries(usageOf(stuck, { group: '', plural: 'pods' }, names, Date.parse(iso))));
+  assert.deepEqual(at('2026-01-01T00:00:20Z'), names);
+  assert.deepEqual(at('2026-01-01T00:00:31Z'), ['count/pods']);
 });
 
 test('missingResources names containers per resource', () => {

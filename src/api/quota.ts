@@ -58,10 +58,19 @@ export function trackedBy(name: string): Tracked | undefined {
   return undefined;
 }
 
-/** Whether a pod still counts against quota (upstream: not Succeeded or Failed). */
-export function isPodCounted(pod: KubeObject): boolean {
+/**
+ * Whether a pod's compute use (and `pods`) still counts against quota
+ * (upstream's QuotaV1Pod): not Succeeded or Failed, and not stuck
+ * terminating a grace period past its deletionTimestamp. `count/pods`
+ * counts every stored pod regardless.
+ */
+export function isPodCounted(pod: KubeObject, nowMs = Date.now()): boolean {
   const phase = getPath(pod, ['status', 'phase']);
-  return phase !== 'Succeeded' && phase !== 'Failed';
+  if (phase === 'Succeeded' || phase === 'Failed') return false;
+  const { deletionTimestamp, deletionGracePeriodSeconds } = pod.metadata;
+  if (deletionTimestamp && typeof deletionGracePeriodSeconds === 'number')
+    return nowMs <= Date.parse(deletionTimestamp) + deletionGracePeriodSeconds * 1000;
+  return true;
 }
 
 type ResourceList = Record<string, number>;
@@ -106,14 +115,16 @@ export function podResources(pod: KubeObject): { requests: ResourceList; limits:
  * How much `obj` (of `tracked`) adds to each of `names` (the quota's hard
  * names). Names the object does not count toward are absent.
  */
-export function usageOf(obj: KubeObject, tracked: Tracked, names: Iterable<string>): Usage {
+export function usageOf(obj: KubeObject, tracked: Tracked, names: Iterable<string>, nowMs?: number): Usage {
   const out: Usage = new Map();
   const isPod = tracked.group === '' && tracked.plural === 'pods';
-  if (isPod && !isPodCounted(obj)) return out;
-  const pod = isPod ? podResources(obj) : undefined;
+  const live = !isPod || isPodCounted(obj, nowMs);
+  const pod = isPod && live ? podResources(obj) : undefined;
   const countName = tracked.group ? `count/${tracked.plural}.${tracked.group}` : `count/${tracked.plural}`;
   for (const name of names) {
-    if (name === countName || (tracked.group === '' && legacyCounts[name] === tracked.plural)) {
+    if (name === countName) out.set(name, 1000);
+    else if (!live) continue;
+    else if (tracked.group === '' && legacyCounts[name] === tracked.plural) {
       out.set(name, 1000);
     } else if (pod) {
       const [which, res] = name.includes('.') ? name.split(/\.(.*)/s) : ['requests', name];

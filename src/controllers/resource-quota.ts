@@ -83,7 +83,8 @@ export class ResourceQuotaController implements Controller {
         return;
       }
       for (const n of names) used.set(n, 0);
-      for (const obj of inf.store.byIndex('namespace', ns)) addUsage(used, usageOf(obj, tracked, names));
+      const now = this.#ctx.clock.now();
+      for (const obj of inf.store.byIndex('namespace', ns)) addUsage(used, usageOf(obj, tracked, names, now));
     }
     this.queue.addAfter(key, quotaResyncMs);
     const status = { ...record(quota.status), hard: { ...hard }, used: formatUsage(used, hard) };
@@ -112,7 +113,8 @@ export class ResourceQuotaController implements Controller {
       onUpdate: (old, o) => {
         const changed =
           t.group === '' && t.plural === 'pods'
-            ? isPodCounted(old) !== isPodCounted(o)
+            ? isPodCounted(old) !== isPodCounted(o) ||
+              Boolean(old.metadata.deletionTimestamp) !== Boolean(o.metadata.deletionTimestamp)
             : canonicalJsonOf(old.spec ?? {}) !== canonicalJsonOf(o.spec ?? {});
         if (changed) this.#enqueueNamespace(o);
       },
