@@ -164,3 +164,27 @@ spec:
   ]);
   assert.match(neg.stderr, /spec.replicas: Invalid value: -1: must be greater than or equal to 0/);
 });
+
+test('concurrent creates over HTTP never pass a quota (compare-and-swap on status.used)', async () => {
+  const burst = 'drv-quota-burst';
+  await kubectl(['create', 'namespace', burst]);
+  await kubectl(['-n', burst, 'create', 'quota', 'three', '--hard=pods=3']);
+  await until(async () => {
+    const q = await client.get<KubeObject>(resources.resourceQuotas, 'three', { namespace: burst });
+    return (q.status?.used as Record<string, string> | undefined)?.pods === '0';
+  }, 'quota status computed');
+  const results = await Promise.allSettled(
+    Array.from({ length: 12 }, (_, i) =>
+      client.create(resources.pods, {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `p${i}`, namespace: burst },
+        spec: { containers: [{ name: 'c', image: 'busybox' }] },
+      }),
+    ),
+  );
+  assert.equal(results.filter((r) => r.status === 'fulfilled').length, 3);
+  const pods = (await client.list(resources.pods, { namespace: burst })).items;
+  assert.equal(pods.length, 3);
+  await kubectl(['delete', 'namespace', burst, '--wait=false']);
+});
