@@ -31,6 +31,18 @@ export class DnsServer {
 
   /** Binds UDP and TCP on `host:port` (port 0: any free one, the same for both). Resolves with the port. */
   async listen(host: string, port: number): Promise<number> {
+    // With port 0 the port UDP got may be taken for TCP: try another.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#listenOnce(host, port);
+      } catch (err) {
+        const inUse = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+        if (port !== 0 || !inUse || attempt >= 5) throw err;
+      }
+    }
+  }
+
+  async #listenOnce(host: string, port: number): Promise<number> {
     const udp = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
     udp.on('message', (msg, rinfo) => this.#onDatagram(udp, msg, rinfo.address, rinfo.port));
     udp.on('error', (err) => this.#o.log.warn({ err: describeError(err) }, 'dns udp socket error'));
@@ -41,13 +53,9 @@ export class DnsServer {
         resolve();
       });
     });
+    // The kernel's default receive buffer (~200 KiB) on purpose: a larger one
+    // only queues more queries than we can answer before clients give up.
     this.#udp = udp;
-    // Room for a burst (1 MiB: ~1,000 queries) while the event loop is busy; capped by net.core.rmem_max.
-    try {
-      udp.setRecvBufferSize(1 << 20);
-    } catch {
-      // the kernel's default then
-    }
     const bound = udp.address().port;
     const tcp = createServer((sock) => this.#onConnection(sock));
     tcp.maxConnections = this.#o.maxTcpConnections ?? 256;
