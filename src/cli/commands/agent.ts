@@ -47,6 +47,7 @@ export function registerAgent(program: Command): void {
     .option('--control-plane', 'label the node node-role.kubernetes.io/control-plane')
     .option('--load-image <tar...>', 'load image archives at start')
     .option('--ingress-http-port <port>', 'node port of the ingress HTTP listener (0: none)', '80')
+    .option('--pod-log-dir <dir>', 'pod log layout (default /var/log/pods)')
     .option('--ingress-https-port <port>', 'node port of the ingress HTTPS listener (0: none)', '443')
     .action(async (opts: AgentOptions & Record<string, unknown>, cmd: Command) => {
       if (!opts.hollow) {

@@ -38,6 +38,8 @@ export interface ServerOptions {
   /** Ingress listeners of this node (all-in-one; flags give strings; 0: none). */
   ingressHttpPort?: string | number;
   ingressHttpsPort?: string | number;
+  /** Pod log links (default /var/log/pods; `<data dir>/pod-logs` with --name-prefix). */
+  podLogDir?: string;
   /** How long a node's Lease may go unrenewed before it is NotReady ("40s" or seconds). */
   nodeMonitorGracePeriod?: string;
   /** tolerationSeconds new pods get for the not-ready / unreachable NoExecute taints (default 300). */
@@ -80,6 +82,7 @@ export function registerServer(program: Command): void {
     .option('--run-dir <dir>', 'runtime state of this node (tmpfs)', '/run/drover')
     .option('--docker-socket <path>', "this node's Docker API socket", '/run/drover/docker.sock')
     .option('--ingress-http-port <port>', "this node's ingress HTTP port (0: none)", '80')
+    .option('--pod-log-dir <dir>', "this node's pod log layout (default /var/log/pods)")
     .option('--ingress-https-port <port>', "this node's ingress HTTPS port (0: none)", '443')
     .option('--node-monitor-grace-period <duration>', 'a node silent this long goes NotReady', '40s')
     .option('--default-not-ready-toleration-seconds <n>', 'pods tolerate a not-ready node this long', '300')

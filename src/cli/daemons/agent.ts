@@ -33,6 +33,8 @@ export interface NodeAgentOptions {
   ingressHttpsPort?: string;
   /** The kubelet port the API server reaches this node on (default 10250). */
   kubeletPort?: string;
+  /** Pod log links (default /var/log/pods; `<data dir>/pod-logs` with --name-prefix). */
+  podLogDir?: string;
 }
 
 /**
@@ -59,6 +61,7 @@ export async function runNodeAgent(opts: NodeAgentOptions): Promise<void> {
     ingressHttpPort: port(opts.ingressHttpPort, 80),
     ingressHttpsPort: port(opts.ingressHttpsPort, 443),
     kubelet,
+    podLogDir: opts.podLogDir,
   });
   await node.startAgent(conn);
   await new Promise<void>((resolve) => {

@@ -65,6 +65,7 @@ export async function runAllInOne(o: {
     clusterCIDR: o.server.clusterCidr,
     ingressHttpPort: port(o.server.ingressHttpPort, 80),
     ingressHttpsPort: port(o.server.ingressHttpsPort, 443),
+    podLogDir: o.server.podLogDir,
   });
   const server = await startServer({ ...o.server, subresources: node.subresources }, level);
   await node.startAgent(await loadKubeconfig(server.kubeconfigPath));
