@@ -108,6 +108,12 @@ test('statefulset: ordered pods, a claim each that outlives its pod, scale-down 
       60_000,
     );
     const upMs = Date.now() - started;
+    let mark = Date.now();
+    const phases: string[] = [];
+    const phase = (what: string) => {
+      phases.push(`${what} ${Date.now() - mark} ms`);
+      mark = Date.now();
+    };
     assert.deepEqual(seen.created.slice(0, 3), ['web-0', 'web-1', 'web-2'], 'pods created in ordinal order');
     const pods = new Map<string, Pod>();
     for (const p of (await json<{ items: Pod[] }>('get', 'pods', '-l', 'app=web')).items)
@@ -140,6 +146,10 @@ test('statefulset: ordered pods, a claim each that outlives its pod, scale-down 
       20_000,
     );
 
+    assert.match(
+      await c.k('get', 'storageclass'),
+      /^local-path \(default\)\s+drover\.io\/local-path\s+Delete\s+WaitForFirstConsumer/m,
+    );
     const claims = await json<{ items: Claim[] }>('get', 'pvc');
     assert.deepEqual(claims.items.map((x) => x.metadata.name).sort(), [
       'data-web-0',
@@ -157,6 +167,7 @@ test('statefulset: ordered pods, a claim each that outlives its pod, scale-down 
     assert.equal(readFileSync(`${dir1}/hosts`, 'utf8'), 'web-1\n');
 
     // A deleted pod comes back under its name, with the same claim and its data.
+    phase('checks and DNS');
     await c.k('delete', 'pod', 'web-1', '--wait=false');
     const back = await until(
       'web-1 back and ready',
@@ -173,6 +184,7 @@ test('statefulset: ordered pods, a claim each that outlives its pod, scale-down 
     const hosts = await c.k('exec', 'web-1', '--', 'cat', '/data/hosts');
     assert.equal(hosts, 'web-1\nweb-1\n', 'the file written before the deletion is still there');
 
+    phase('web-1 deleted and back');
     // Rollout status and history read the ControllerRevisions.
     const status = await c.k('rollout', 'status', 'sts/web', '--timeout=30s');
     // kubectl prints the partitioned form whenever a partition is set (the default 0 included).
@@ -192,6 +204,7 @@ test('statefulset: ordered pods, a claim each that outlives its pod, scale-down 
       'scale-down removes the highest ordinal first',
     );
     assert.equal((await json<{ items: Claim[] }>('get', 'pvc')).items.length, 3, 'claims outlive scale-down');
+    phase('scale 3 -> 1');
 
     // A template change rolls out; undo goes back to the first template as revision 3.
     await c.k('set', 'env', 'sts/web', 'ROUND=2');
@@ -209,6 +222,7 @@ test('statefulset: ordered pods, a claim each that outlives its pod, scale-down 
     );
     assert.match(await c.k('rollout', 'history', 'sts/web'), /^3\s/m);
 
+    phase('update, undo');
     // The set goes; its claims stay until deleted, then the volumes and directories go.
     await c.k('delete', 'sts', 'web');
     await until(
@@ -224,7 +238,10 @@ test('statefulset: ordered pods, a claim each that outlives its pod, scale-down 
       30_000,
     );
     assert.equal(existsSync(dir1), false, 'the volume directory was removed on the node');
-    console.log(`statefulset: 3 ordered replicas with volumes ready in ${upMs} ms`);
+    phase('set and claims deleted, volumes cleaned');
+    console.log(
+      `statefulset: 3 ordered replicas with volumes ready in ${upMs} ms; then ${phases.join(', ')}`,
+    );
   } catch (err) {
     console.log(
       c
