@@ -90,18 +90,18 @@ export class EndpointSliceMirroringController implements Controller {
         onUpdate: (_, o) => this.queue.add(key(o)),
         onDelete: (o) => this.queue.add(key(o)),
       });
-    const sliceChanged = (s: EndpointSlice) => {
-      for (const k of serviceIndex(s)) this.queue.add(k);
+    // Events showing the controller's own writes need no sync; anyone else's change does.
+    const sliceChanged = (s: EndpointSlice, deleted = false) => {
+      for (const k of serviceIndex(s)) {
+        const own = this.#tracker.isOwn(k, s, deleted);
+        if (deleted) this.#tracker.observeDelete(k, s.metadata.name ?? '');
+        if (!own) this.queue.add(k);
+      }
     };
     this.#slices.addHandler({
-      onAdd: sliceChanged,
+      onAdd: (s) => sliceChanged(s),
       onUpdate: (_, s) => sliceChanged(s),
-      onDelete: (s) => {
-        for (const k of serviceIndex(s)) {
-          this.#tracker.observeDelete(k, s.metadata.name ?? '');
-          this.queue.add(k);
-        }
-      },
+      onDelete: (s) => sliceChanged(s, true),
     });
   }
 

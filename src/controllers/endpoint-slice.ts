@@ -12,16 +12,20 @@ import {
 } from './endpoint-slice-plan.ts';
 import { SliceTracker } from './endpoint-slice-tracker.ts';
 import {
+  byLabelPair,
+  bySelectorPair,
   endpointConditions,
   endpointHostname,
   endpointPorts,
   isHeadless,
+  labelPairIndex,
   managedSelector,
   podIPv4,
   podRef,
   portsKey,
   type Service,
-  selectorMatches,
+  selectedPods,
+  selectorPairIndex,
   servicesForPod,
   shouldPodBeInEndpoints,
 } from './service-pods.ts';
@@ -85,8 +89,14 @@ export class EndpointSliceController implements Controller {
     this.#ctx = ctx;
     this.#max = opts.maxEndpointsPerSlice ?? defaultMaxEndpointsPerSlice;
     this.queue = newQueue(ctx);
-    this.#services = ctx.informers.informerFor<Service>(resources.services);
-    this.#pods = ctx.informers.informerFor<Pod>(resources.pods);
+    this.#services = ctx.informers.informerFor<Service>(
+      resources.services,
+      {},
+      {
+        [selectorPairIndex]: bySelectorPair,
+      },
+    );
+    this.#pods = ctx.informers.informerFor<Pod>(resources.pods, {}, { [labelPairIndex]: byLabelPair });
     this.#slices = ctx.informers.informerFor<EndpointSlice>(
       resources.endpointSlices,
       { labelSelector: `${managedByLabel}=${managedBy}` },
@@ -100,8 +110,7 @@ export class EndpointSliceController implements Controller {
       onDelete: (s) => this.queue.add(key(s)),
     });
     const podChanged = (pod: Pod, old?: Pod) => {
-      const services = this.#services.store.byIndex('namespace', pod.metadata.namespace ?? '');
-      for (const k of servicesForPod(services, pod, old)) this.queue.add(k);
+      for (const k of servicesForPod(this.#services.store, pod, old)) this.queue.add(k);
     };
     this.#pods.addHandler({
       onAdd: (p) => podChanged(p),
@@ -110,16 +119,18 @@ export class EndpointSliceController implements Controller {
       },
       onDelete: (p) => podChanged(p),
     });
-    const sliceChanged = (s: EndpointSlice) => {
-      for (const k of serviceIndex(s)) this.queue.add(k);
+    // Events showing the controller's own writes need no sync; anyone else's change does.
+    const sliceChanged = (s: EndpointSlice, deleted = false) => {
+      for (const k of serviceIndex(s)) {
+        const own = this.#tracker.isOwn(k, s, deleted);
+        if (deleted) this.#tracker.observeDelete(k, s.metadata.name ?? '');
+        if (!own) this.queue.add(k);
+      }
     };
     this.#slices.addHandler({
-      onAdd: sliceChanged,
+      onAdd: (s) => sliceChanged(s),
       onUpdate: (_, s) => sliceChanged(s),
-      onDelete: (s) => {
-        for (const k of serviceIndex(s)) this.#tracker.observeDelete(k, s.metadata.name ?? '');
-        sliceChanged(s);
-      },
+      onDelete: (s) => sliceChanged(s, true),
     });
   }
 
@@ -134,9 +145,7 @@ export class EndpointSliceController implements Controller {
       if (!svc) this.#tracker.forget(key);
       return;
     }
-    const pods = this.#pods.store
-      .byIndex('namespace', namespace)
-      .filter((p) => selectorMatches(selector, p.metadata.labels) && shouldPodBeInEndpoints(p, true));
+    const pods = selectedPods(this.#pods.store, svc).filter((p) => shouldPodBeInEndpoints(p, true));
     const plan = planSlices({
       meta: {
         namespace,

@@ -7,16 +7,20 @@ import { newQueue } from './controller.ts';
 import { headlessLabel } from './endpoint-slice.ts';
 import { isPodReady } from './pod-status.ts';
 import {
+  byLabelPair,
+  bySelectorPair,
   type EndpointPort,
   endpointHostname,
   endpointPorts,
   isHeadless,
+  labelPairIndex,
   managedSelector,
   podIPv4,
   podRef,
   portsKey,
   type Service,
-  selectorMatches,
+  selectedPods,
+  selectorPairIndex,
   servicesForPod,
   shouldPodBeInEndpoints,
 } from './service-pods.ts';
@@ -84,8 +88,14 @@ export class EndpointsController implements Controller {
   constructor(ctx: ControllerContext) {
     this.#ctx = ctx;
     this.queue = newQueue(ctx);
-    this.#services = ctx.informers.informerFor<Service>(resources.services);
-    this.#pods = ctx.informers.informerFor<Pod>(resources.pods);
+    this.#services = ctx.informers.informerFor<Service>(
+      resources.services,
+      {},
+      {
+        [selectorPairIndex]: bySelectorPair,
+      },
+    );
+    this.#pods = ctx.informers.informerFor<Pod>(resources.pods, {}, { [labelPairIndex]: byLabelPair });
     this.#endpoints = ctx.informers.informerFor<Endpoints>(resources.endpoints);
     this.informers = [this.#services, this.#pods, this.#endpoints];
     const key = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
@@ -95,8 +105,7 @@ export class EndpointsController implements Controller {
       onDelete: (s) => this.queue.add(key(s)),
     });
     const podChanged = (pod: Pod, old?: Pod) => {
-      const services = this.#services.store.byIndex('namespace', pod.metadata.namespace ?? '');
-      for (const k of servicesForPod(services, pod, old)) this.queue.add(k);
+      for (const k of servicesForPod(this.#services.store, pod, old)) this.queue.add(k);
     };
     this.#pods.addHandler({
       onAdd: (p) => podChanged(p),
@@ -136,11 +145,7 @@ export class EndpointsController implements Controller {
     }
     const selector = managedSelector(svc);
     if (!selector) return; // endpoints of selector-less Services are written by hand
-    const pods = this.#pods.store.byIndex('namespace', namespace);
-    const subsets = endpointSubsets(
-      svc,
-      pods.filter((p) => selectorMatches(selector, p.metadata.labels)),
-    );
+    const subsets = endpointSubsets(svc, selectedPods(this.#pods.store, svc));
     const current = this.#current(key);
     const want: Endpoints = {
       apiVersion: 'v1',

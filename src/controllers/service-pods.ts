@@ -56,19 +56,52 @@ export function selectorMatches(
   return true;
 }
 
-/** Keys (`ns/name`) of the Services among `services` whose selector matches `pod` (or `old`, its previous state). */
-export function servicesForPod(services: readonly Service[], pod: Pod, old?: Pod): string[] {
-  const out: string[] = [];
-  for (const svc of services) {
-    const sel = managedSelector(svc);
-    if (!sel) continue;
-    if (
-      selectorMatches(sel, pod.metadata.labels) ||
-      (old !== undefined && selectorMatches(sel, old.metadata.labels))
-    )
-      out.push(`${svc.metadata.namespace ?? ''}/${svc.metadata.name ?? ''}`);
+/** Informer index names (shared by the endpoint controllers: the same functions under the same names). */
+export const labelPairIndex = 'endpoints/label-pair';
+export const selectorPairIndex = 'endpoints/selector-pair';
+
+/** Index: an object under `ns/key=value` for each of its labels. */
+export const byLabelPair = (o: KubeObject): string[] =>
+  Object.entries(o.metadata.labels ?? {}).map(([k, v]) => `${o.metadata.namespace ?? ''}/${k}=${v}`);
+
+/** Index: a Service under `ns/key=value` for each pair of its managed selector. */
+export const bySelectorPair = (svc: Service): string[] =>
+  Object.entries(managedSelector(svc) ?? {}).map(([k, v]) => `${svc.metadata.namespace ?? ''}/${k}=${v}`);
+
+interface Indexed<T> {
+  byIndex(name: string, value: string): T[];
+}
+
+/**
+ * The pods `svc` selects, from a store indexed by `byLabelPair`: the
+ * candidates filed under the selector's rarest pair, then the full match
+ * (a namespace scan per sync would be O(pods) for every Service).
+ */
+export function selectedPods(pods: Indexed<Pod>, svc: Service): Pod[] {
+  const sel = managedSelector(svc);
+  if (!sel) return [];
+  let best: Pod[] | undefined;
+  for (const [k, v] of Object.entries(sel)) {
+    const c = pods.byIndex(labelPairIndex, `${svc.metadata.namespace ?? ''}/${k}=${v}`);
+    if (!best || c.length < best.length) best = c;
+    if (best.length === 0) return [];
   }
-  return out;
+  return (best ?? []).filter((p) => selectorMatches(sel, p.metadata.labels));
+}
+
+/** Keys (`ns/name`) of the Services selecting `pod` (or `old`, its previous state), from a store indexed by `bySelectorPair`. */
+export function servicesForPod(services: Indexed<Service>, pod: Pod, old?: Pod): string[] {
+  const out = new Set<string>();
+  for (const p of old ? [pod, old] : [pod]) {
+    for (const pair of byLabelPair(p)) {
+      for (const svc of services.byIndex(selectorPairIndex, pair)) {
+        const sel = managedSelector(svc);
+        if (sel && selectorMatches(sel, p.metadata.labels))
+          out.add(`${svc.metadata.namespace ?? ''}/${svc.metadata.name ?? ''}`);
+      }
+    }
+  }
+  return [...out];
 }
 
 /** The pod's IPv4 address, if it has one. */
