@@ -74,6 +74,25 @@ const cases: Case[] = [
     slices: [slice('one', [{ ip: '10.42.0.5' }], { ports: [{ port: 8080 }] })],
     want: { 'default/one/tcp/80': ['10.42.0.5:8080'] },
   },
+  {
+    name: 'odd input: bad port numbers skipped, odd port names made safe for nft',
+    svc: service('odd', {
+      ...cip,
+      ports: [
+        { name: 'we ird"', port: 80 },
+        { name: 'zero', port: 0 },
+      ],
+    }),
+    slices: [
+      slice('odd', [{ ip: '10.42.0.5' }, { ip: '999.1.1.1' }], {
+        ports: [
+          { name: 'we ird"', port: 8080 },
+          { name: 'zero', port: 70000 },
+        ],
+      }),
+    ],
+    want: { 'default/odd/tcp/we_ird_': ['10.42.0.5:8080'] },
+  },
   { name: 'headless: no rules', svc: service('h', { clusterIP: 'None' }), slices: [], want: {} },
   {
     name: 'ExternalName: no rules',

@@ -34,6 +34,25 @@ export function isProxied(svc: Service): boolean {
   return isIPv4(spec.clusterIP);
 }
 
+const isPort = (n: unknown): n is number =>
+  Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 65535;
+
+/** Upstream's range for the ClientIP timeout; anything else falls back to the default. */
+function affinitySeconds(t: unknown): number {
+  return Number.isInteger(t) && (t as number) >= 1 && (t as number) <= 86_400
+    ? (t as number)
+    : defaultAffinitySeconds;
+}
+
+/**
+ * Names go into nft scripts as identifiers: anything but letters, digits and `/_.-` becomes `_`.
+ * The API already restricts names and namespaces; port names it does not, and one odd name
+ * must not make every transaction fail.
+ */
+export function nftName(s: string): string {
+  return s.replace(/[^a-zA-Z0-9/_.-]/g, '_');
+}
+
 function protocolOf(p: string | undefined): Protocol | undefined {
   const v = (p ?? 'TCP').toLowerCase();
   return v === 'tcp' || v === 'udp' || v === 'sctp' ? v : undefined;
@@ -77,7 +96,7 @@ function candidatesFor(sp: ServicePort, proto: Protocol, slices: EndpointSlice[]
     const port = (slice.ports ?? []).find(
       (p) => (p.name ?? '') === (sp.name ?? '') && protocolOf(p.protocol) === proto,
     );
-    if (!port?.port) continue;
+    if (!port || !isPort(port.port)) continue;
     for (const ep of slice.endpoints ?? []) {
       const c = candidateOf(ep, port.port, nodeName);
       if (!c) continue;
@@ -101,19 +120,20 @@ export function servicePortModels(
   const type = spec.type ?? 'ClusterIP';
   const affinity =
     spec.sessionAffinity === 'ClientIP'
-      ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? defaultAffinitySeconds)
+      ? affinitySeconds(spec.sessionAffinityConfig?.clientIP?.timeoutSeconds)
       : undefined;
   const out: ServicePortModel[] = [];
   for (const sp of spec.ports ?? []) {
     const protocol = protocolOf(sp.protocol);
-    if (!protocol || !sp.port) continue;
+    if (!protocol || !isPort(sp.port)) continue;
     const all = candidatesFor(sp, protocol, slices, nodeName);
     out.push({
-      id: `${svc.metadata.namespace}/${svc.metadata.name}/${protocol}/${sp.name || sp.port}`,
+      id: nftName(`${svc.metadata.namespace}/${svc.metadata.name}/${protocol}/${sp.name || sp.port}`),
       clusterIP: spec.clusterIP,
       protocol,
       port: sp.port,
-      nodePort: (type === 'NodePort' || type === 'LoadBalancer') && sp.nodePort ? sp.nodePort : undefined,
+      nodePort:
+        (type === 'NodePort' || type === 'LoadBalancer') && isPort(sp.nodePort) ? sp.nodePort : undefined,
       loadBalancer: type === 'LoadBalancer',
       externalIPs: (spec.externalIPs ?? []).filter(isIPv4),
       affinitySeconds: affinity,

@@ -202,3 +202,27 @@ test('rules: every case loads into the kernel', { skip: !canUseNetns && 'needs r
     await assert.doesNotReject(run(script), tc.name);
   }
 });
+
+test('rules: odd port names and affinity timeouts still load', {
+  skip: !canUseNetns && 'needs root',
+}, async () => {
+  const svc = service('odd', {
+    clusterIP: '10.43.0.9',
+    type: 'NodePort',
+    externalTrafficPolicy: 'Local',
+    sessionAffinity: 'ClientIP',
+    sessionAffinityConfig: { clientIP: { timeoutSeconds: -5 } },
+    ports: [{ name: 'a b;c{"', port: 80, nodePort: 30099 }],
+  });
+  const sl = slice('odd', [{ ip: '10.42.0.5', node: 'n1' }], { ports: [{ name: 'a b;c{"', port: 8080 }] });
+  const rs = serviceRules(servicePortModels(svc, [sl], 'n1'), baseCtx);
+  const script = buildScript({
+    table: 'drv-proxy-odd',
+    skeleton: skeleton(),
+    old: emptyRuleSet(),
+    next: withHairpin(rs, rs.backendIPs),
+    mode: 'recreate',
+  });
+  assert.match(script, /timeout 10800s/);
+  await nftRunner({ netns: ns?.name })(script);
+});
