@@ -126,6 +126,13 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'externalIPs must be addresses',
+    obj: svc({ ports: [port({ port: 80 })], externalIPs: ['192.0.2.9', 'web.example.com'] }),
+    want: [
+      'spec.externalIPs[1]: Invalid value: "web.example.com": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)',
+    ],
+  },
+  {
     name: 'a cluster IP may not change',
     obj: svc({ clusterIP: '10.43.0.9', ports: [port({ port: 80 })] }),
     old: svc({ clusterIP: '10.43.0.8', ports: [port({ port: 80 })] }),

@@ -172,6 +172,16 @@ export function validateService(obj: KubeObject, old?: KubeObject): FieldError[]
   out.push(...validateClusterIp(spec, type));
   out.push(...validatePolicies(spec, type));
   out.push(...validateLabels(spec.selector, 'spec.selector'));
+  (Array.isArray(spec.externalIPs) ? (spec.externalIPs as unknown[]) : []).forEach((ip, i) => {
+    if (typeof ip !== 'string' || !isIP(ip))
+      out.push(
+        invalid(
+          `spec.externalIPs[${i}]`,
+          ip,
+          'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)',
+        ),
+      );
+  });
   if (old) out.push(...validateServiceUpdate(obj, old));
   return out;
 }
