@@ -287,6 +287,10 @@ test('a node joined with the token: its own certificate; logs, exec and port-for
     'jsonpath={.status.daemonEndpoints.kubeletEndpoint.Port}',
   );
   assert.equal(Number(port), node.kubeletPort);
+  const cidr = (n: string) => c.k('get', 'node', n, '-o', 'jsonpath={.spec.podCIDR}');
+  const [mine, first] = await Promise.all([cidr(node.name), cidr(c.nodeName)]);
+  assert.match(mine, /^10\.\d+\.\d+\.0\/24$/);
+  assert.notEqual(mine, first, 'each node gets its own pod CIDR');
 
   writeFileSync(
     join(c.dir, 'far.json'),
