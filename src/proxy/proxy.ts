@@ -14,7 +14,7 @@ import { describeError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { skeleton } from './base.ts';
 import { enableBridgeNetfilter, enableRouteLocalnet } from './host.ts';
-import { loadBalancerClaims, syncLoadBalancerStatus } from './load-balancer.ts';
+import { loadBalancerClaims, loadBalancerIngress, syncLoadBalancerStatus } from './load-balancer.ts';
 import { servicePortModels } from './model.ts';
 import { deleteTable, type NftOptions, type NftRunner, nftRunner } from './nft.ts';
 import { type RuleSet, serviceRules } from './rules.ts';
@@ -139,8 +139,10 @@ export class ServiceProxy {
         onDelete: (s) => mark(sliceKey(s)),
       }),
       this.#nodes.addHandler({
-        onUpdate: (a, b) => a !== b && this.#nodesChanged(),
+        // Heartbeats update Nodes every few seconds; only an address change matters here.
+        onUpdate: (a, b) => ingressOf(a) !== ingressOf(b) && this.#nodesChanged(),
         onAdd: () => this.#nodesChanged(),
+        onDelete: () => this.#nodesChanged(),
       }),
     );
     if (this.#ownInformers) this.#informers.start(signal);
@@ -359,6 +361,8 @@ export class ServiceProxy {
     }
   }
 }
+
+const ingressOf = (n: Node) => JSON.stringify(loadBalancerIngress([n]));
 
 function sameSet(a: Set<string> | undefined, b: Set<string> | undefined): boolean {
   if ((a?.size ?? 0) !== (b?.size ?? 0)) return false;
