@@ -239,3 +239,21 @@ test('proxy: a backend shared by two Services keeps its hairpin element until bo
     await proxy.stop();
   }
 });
+
+test('proxy: stopping removes the table, starting again restores it', { skip }, async () => {
+  const client = seeded();
+  const table = 'drv-proxy-restart';
+  const opts = { netns: ns.name };
+  const first = proxyOver(client, table).proxy;
+  await first.start();
+  const before = await listTable(table, opts);
+  await first.stop();
+  assert.equal(await tableExists(table, opts), false);
+  const second = proxyOver(client, table).proxy;
+  try {
+    await second.start();
+    assert.deepEqual(normalized(await listTable(table, opts)), normalized(before));
+  } finally {
+    await second.stop();
+  }
+});
