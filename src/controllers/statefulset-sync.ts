@@ -110,11 +110,10 @@ class SetSync {
       isRollingUpdate(set) && ord < partition ? current : update;
 
     for (let ord = 0; ord < want; ord++) {
-      let pod = replicas[ord];
+      const pod = replicas[ord];
       if (pod && isFinished(pod) && !isTerminating(pod)) {
-        // A failed (or succeeded) member is replaced under the same name.
+        // A failed (or succeeded) member is replaced under the same name once it is gone.
         await this.#delete(pod);
-        pod = undefined;
         if (monotonic) return;
         continue;
       }
