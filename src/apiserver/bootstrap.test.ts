@@ -60,9 +60,9 @@ test('bootstrap: a restart on another port and address moves the endpoint and ta
   await bootstrap(c.objects, c.types, '192.0.2.2', 6443, network);
   await bootstrap(c.objects, c.types, '192.0.2.3', 7443, network);
   const k = await c.objects.tryGet(c.svc, 'default', 'kubernetes');
-  assert.equal((k?.spec?.ports as { targetPort: number }[])[0]?.targetPort, 7443);
+  assert.equal(((k?.spec?.ports ?? []) as { targetPort: number }[])[0]?.targetPort, 7443);
   assert.equal(k?.spec?.clusterIP, '10.77.0.1');
   const ep = await c.objects.tryGet(c.ep, 'default', 'kubernetes');
-  assert.equal((ep?.subsets as { addresses: { ip: string }[] }[])[0]?.addresses[0]?.ip, '192.0.2.3');
+  assert.equal(((ep?.subsets ?? []) as { addresses: { ip: string }[] }[])[0]?.addresses[0]?.ip, '192.0.2.3');
   assert.equal(firstServiceIp('10.43.0.0/16'), '10.43.0.1');
 });
