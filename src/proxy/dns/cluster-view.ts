@@ -69,14 +69,25 @@ export interface ClusterStores {
   pods: Store<Pod>;
 }
 
+export interface ClusterViewOptions {
+  /** Whether the stores have had their first list (default: always). */
+  synced?: () => boolean;
+  /**
+   * A number that changes whenever any object in the stores changes; lets
+   * callers cache what they computed from the view. Without it, nothing
+   * may be cached.
+   */
+  generation?: () => number;
+}
+
 /** Read access to what DNS answers from. Objects are shared and frozen. */
 export class ClusterView {
   readonly #s: ClusterStores;
-  readonly #synced: () => boolean;
+  readonly #o: ClusterViewOptions;
 
-  constructor(stores: ClusterStores, synced: () => boolean = () => true) {
+  constructor(stores: ClusterStores, o: ClusterViewOptions = {}) {
     this.#s = stores;
-    this.#synced = synced;
+    this.#o = o;
   }
 
   /** Informers for the three kinds from `factory` (started with it), indexed for DNS. */
@@ -85,15 +96,27 @@ export class ClusterView {
     const slices = factory.informerFor<EndpointSlice>(resources.endpointSlices, {}, indexers.slices);
     const pods = factory.informerFor<Pod>(resources.pods, {}, indexers.pods);
     const informers = [services, slices, pods] as unknown as Informer<KubeObject>[];
-    const view = new ClusterView({ services: services.store, slices: slices.store, pods: pods.store }, () =>
-      informers.every((i) => i.hasSynced()),
+    let generation = 0;
+    const bump = () => {
+      generation++;
+    };
+    for (const inf of informers)
+      inf.addHandler({ onAdd: bump, onUpdate: (a, b) => a !== b && bump(), onDelete: bump });
+    const view = new ClusterView(
+      { services: services.store, slices: slices.store, pods: pods.store },
+      { synced: () => informers.every((i) => i.hasSynced()), generation: () => generation },
     );
     return { view, informers };
   }
 
   /** Whether every cache has had its first list (before that, absence proves nothing). */
   isSynced(): boolean {
-    return this.#synced();
+    return this.#o.synced?.() ?? true;
+  }
+
+  /** Changes whenever the cluster's objects do; undefined when this view cannot tell. */
+  generation(): number | undefined {
+    return this.#o.generation?.();
   }
 
   service(namespace: string, name: string): Service | undefined {

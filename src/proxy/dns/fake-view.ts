@@ -45,12 +45,20 @@ export function pod(ns: string, name: string, ip: string, hostNetwork = false): 
   };
 }
 
-/** An empty cluster; `synced` says whether the caches count as synced. */
-export function emptyCluster(synced: () => boolean = () => true): FakeCluster {
+/**
+ * An empty cluster; `synced` says whether the caches count as synced, and
+ * `generation` (when given) lets answers be cached until it changes.
+ */
+export function emptyCluster(synced: () => boolean = () => true, generation?: () => number): FakeCluster {
   const services = new Store<Service>(indexers.services);
   const slices = new Store<EndpointSlice>(indexers.slices);
   const pods = new Store<Pod>(indexers.pods);
-  return { view: new ClusterView({ services, slices, pods }, synced), services, slices, pods };
+  return {
+    view: new ClusterView({ services, slices, pods }, { synced, generation }),
+    services,
+    slices,
+    pods,
+  };
 }
 
 /**

@@ -10,7 +10,7 @@ import {
   RECURSION_DESIRED,
 } from 'dns-packet';
 import { silentLogger } from '../../lib/logger.ts';
-import { sampleCluster, slice, summary } from './fake-view.ts';
+import { emptyCluster, sampleCluster, service, slice, summary } from './fake-view.ts';
 import type { Forwarded } from './forwarder.ts';
 import { DnsHandler } from './handler.ts';
 import { ClusterZone } from './zone.ts';
@@ -247,4 +247,44 @@ test('handler: a forwarder failure is SERVFAIL, not a crash', async () => {
   });
   const out = await failing.handle(query('example.org'), 'udp');
   assert.equal((out?.readUInt8(3) ?? 0) & 0x0f, 2);
+});
+
+test('handler: cluster replies are cached until the cluster changes, with each query its own ID', async () => {
+  let generation = 1;
+  const c = emptyCluster(
+    () => true,
+    () => generation,
+  );
+  c.services.set(service('default', 'web', { clusterIP: '10.43.0.20', clusterIPs: ['10.43.0.20'] }));
+  const h = new DnsHandler({
+    zone: new ClusterZone({ view: c.view, domain: 'cluster.local', clusterDNS: '10.43.0.10' }),
+    forwarder,
+    log: silentLogger(),
+  });
+  const askWith = async (id: number) => {
+    const msg = query('web.default.svc.cluster.local');
+    msg.writeUInt16BE(id, 0);
+    const out = await h.handle(msg, 'udp');
+    assert.ok(out);
+    return decode(out);
+  };
+  assert.deepEqual(summary((await askWith(1)).answers ?? []), ['A 10.43.0.20']);
+  c.services.set(service('default', 'web', { clusterIP: '10.43.0.21', clusterIPs: ['10.43.0.21'] }));
+  const cached = await askWith(2);
+  assert.equal(cached.id, 2);
+  assert.deepEqual(summary(cached.answers ?? []), ['A 10.43.0.20'], 'same generation: the cached reply');
+  generation++;
+  assert.deepEqual(
+    summary((await askWith(3)).answers ?? []),
+    ['A 10.43.0.21'],
+    'a new generation: answered afresh',
+  );
+  const before = forwarded.length;
+  await h.handle(query('example.org'), 'udp');
+  await h.handle(query('example.org'), 'udp');
+  assert.equal(
+    forwarded.length,
+    before + 2,
+    'forwarded answers are never kept here (the forwarder caches them)',
+  );
 });

@@ -51,6 +51,8 @@ const maxQueryBytes = 4096;
 const maxChain = 8;
 
 interface Outcome {
+  /** Answered from the zone alone (nothing forwarded, no failure): the reply may be cached. */
+  cacheable?: boolean;
   rcode: number;
   authoritative: boolean;
   answers: Answer[];
@@ -58,33 +60,82 @@ interface Outcome {
   additionals: Answer[];
 }
 
+/** Replies to cluster names kept, by query bytes, until the cluster changes (the busiest path). */
+const maxCachedReplies = 10_000;
+const maxCachedQueryBytes = 512;
+
 export class DnsHandler {
   readonly #o: HandlerOptions;
+  readonly #replies = new Map<string, Buffer>();
+  #repliesGeneration: number | undefined;
 
   constructor(o: HandlerOptions) {
     this.#o = o;
+  }
+
+  /**
+   * The cached reply to `msg`, synchronously, if there is one: the server's
+   * fast path (no promise per query). Otherwise undefined: call handle().
+   */
+  cachedReply(msg: Buffer, transport: Transport): Buffer | undefined {
+    if (msg.length < 12 || msg.length > maxCachedQueryBytes) return undefined;
+    const key = this.#cacheKey(msg, transport);
+    const cached = key === undefined ? undefined : this.#replies.get(key);
+    if (!cached) return undefined;
+    const reply = Buffer.from(cached);
+    reply.writeUInt16BE(msg.readUInt16BE(0), 0);
+    return reply;
   }
 
   /** The reply to `msg`, or undefined when it must be dropped. Never throws. */
   async handle(msg: Buffer, transport: Transport): Promise<Buffer | undefined> {
     if (msg.length < 12 || (msg.readUInt8(2) & 0x80) !== 0) return undefined;
     if (msg.length > maxQueryBytes) return headerOnlyReply(msg, rcode.FORMERR);
+    const hit = this.cachedReply(msg, transport);
+    if (hit) return hit;
+    // Everything but the ID decides the reply: flags (RD), question (case
+    // included), OPT (buffer size), and the transport (truncation).
+    const key = msg.length <= maxCachedQueryBytes ? this.#cacheKey(msg, transport) : undefined;
+    const generation = this.#repliesGeneration;
+    const reply = await this.#handleUncached(msg, transport);
+    // Kept only if the cluster did not change while it was being worked out.
+    if (key !== undefined && reply.bytes && reply.cacheable && this.#o.zone.generation() === generation) {
+      if (this.#replies.size >= maxCachedReplies) this.#replies.clear();
+      this.#replies.set(key, reply.bytes);
+    }
+    return reply.bytes;
+  }
+
+  /** The cache key of `msg`, dropping every cached reply first if the cluster changed; undefined: no caching. */
+  #cacheKey(msg: Buffer, transport: Transport): string | undefined {
+    const generation = this.#o.zone.generation();
+    if (generation === undefined) return undefined;
+    if (generation !== this.#repliesGeneration) {
+      this.#replies.clear();
+      this.#repliesGeneration = generation;
+    }
+    return transport + msg.toString('latin1', 2);
+  }
+
+  async #handleUncached(msg: Buffer, transport: Transport): Promise<{ bytes: Buffer; cacheable: boolean }> {
+    const fail = (code: number) => ({ bytes: headerOnlyReply(msg, code), cacheable: false });
     let query: DecodedPacket;
     try {
       query = decode(msg);
     } catch {
-      return headerOnlyReply(msg, rcode.FORMERR);
+      return fail(rcode.FORMERR);
     }
     const opcode = (msg.readUInt8(2) >> 3) & 0x0f;
-    if (opcode !== 0) return headerOnlyReply(msg, rcode.NOTIMP);
+    if (opcode !== 0) return fail(rcode.NOTIMP);
     const opts = (query.additionals ?? []).filter((a): a is OptAnswer => a.type === 'OPT');
     const q = query.questions?.[0];
     if (!q || query.questions?.length !== 1 || opts.length > 1 || !isValidQueryName(q.name))
-      return headerOnlyReply(msg, rcode.FORMERR);
+      return fail(rcode.FORMERR);
     const opt = opts[0];
     const limit =
       transport === 'tcp' ? 0xffff : opt ? Math.min(Math.max(opt.udpPayloadSize, 512), ourUdpSize) : 512;
-    if (opt && opt.ednsVersion > 0) return this.#reply(query, q, opt, limit, failure(rcode.BADVERS));
+    if (opt && opt.ednsVersion > 0)
+      return { bytes: this.#reply(query, q, opt, limit, failure(rcode.BADVERS)), cacheable: false };
     let out: Outcome;
     try {
       out = await this.#answer(q);
@@ -92,12 +143,19 @@ export class DnsHandler {
       this.#o.log.warn({ name: q.name, type: q.type, err: describeError(err) }, 'answering dns query failed');
       out = failure(rcode.SERVFAIL);
     }
-    return this.#reply(query, q, opt, limit, out);
+    return { bytes: this.#reply(query, q, opt, limit, out), cacheable: out.cacheable === true };
   }
 
   async #answer(q: Question): Promise<Outcome> {
     if (q.class !== 'IN' || q.type === 'AXFR' || q.type === 'IXFR') return failure(rcode.REFUSED);
-    const out: Outcome = { rcode: 0, authoritative: false, answers: [], authorities: [], additionals: [] };
+    const out: Outcome = {
+      cacheable: true,
+      rcode: 0,
+      authoritative: false,
+      answers: [],
+      authorities: [],
+      additionals: [],
+    };
     let name = q.name;
     for (let link = 0; link < maxChain; link++) {
       const z = this.#o.zone.resolve(name, q.type) ?? this.#o.zone.completeShortName(name, q.type);
@@ -108,6 +166,7 @@ export class DnsHandler {
           : { rcode: 'REFUSED', answers: [], authorities: [], additionals: [] };
       if (link === 0) out.authoritative = z !== undefined && z.rcode !== 'SERVFAIL';
       out.rcode = rcode[step.rcode as keyof typeof rcode] ?? rcode.SERVFAIL;
+      if (!z || out.rcode === rcode.SERVFAIL) out.cacheable = false;
       out.answers.push(...step.answers);
       out.authorities = step.authorities;
       out.additionals = step.additionals;

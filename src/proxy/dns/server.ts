@@ -12,7 +12,7 @@ import type { Logger } from '../../lib/logger.ts';
 import type { DnsHandler } from './handler.ts';
 
 export interface DnsServerOptions {
-  handler: Pick<DnsHandler, 'handle'>;
+  handler: Pick<DnsHandler, 'handle'> & Partial<Pick<DnsHandler, 'cachedReply'>>;
   log: Logger;
   /** Idle TCP connections are closed after this long (default 10 s). */
   tcpIdleMs?: number;
@@ -88,6 +88,11 @@ export class DnsServer {
   }
 
   #onDatagram(udp: UdpSocket, msg: Buffer, address: string, port: number): void {
+    const hit = this.#o.handler.cachedReply?.(msg, 'udp');
+    if (hit) {
+      udp.send(hit, port, address);
+      return;
+    }
     this.#o.handler.handle(msg, 'udp').then(
       (reply) => {
         if (reply && this.#udp === udp) udp.send(reply, port, address);

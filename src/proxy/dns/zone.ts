@@ -77,6 +77,11 @@ export class ClusterZone {
     };
   }
 
+  /** Changes whenever an answer may have; undefined when answers must not be cached. */
+  generation(): number | undefined {
+    return this.#view.generation();
+  }
+
   /**
    * Answers `qname` (as asked; owner names echo its case) for `qtype`, or
    * undefined when the name is not ours to answer.
