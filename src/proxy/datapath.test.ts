@@ -24,6 +24,7 @@ const pods: Record<'a' | 'b', { name: string; remove(): void; ip: string; httpd?
   a: { name: '', remove() {}, ip: '10.99.0.2' },
   b: { name: '', remove() {}, ip: '10.99.0.3' },
 };
+const outside = { name: '', remove() {} };
 const dir = mkdtempSync(join(tmpdir(), 'drv-proxy-datapath-'));
 
 const inNs = (ns: string, ...cmd: string[]) =>
@@ -61,10 +62,40 @@ before(() => {
     const www = join(dir, k);
     execFileSync('mkdir', ['-p', www]);
     writeFileSync(join(www, 'index.html'), `pod-${k}\n`);
+    // The caller's address as the pod sees it (busybox httpd CGI).
+    execFileSync('mkdir', ['-p', join(www, 'cgi-bin')]);
+    writeFileSync(
+      join(www, 'cgi-bin', 'ip'),
+      '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n$REMOTE_ADDR\\n"\n',
+      {
+        mode: 0o755,
+      },
+    );
     p.httpd = spawn('ip', ['netns', 'exec', p.name, 'busybox', 'httpd', '-f', '-p', '8080', '-h', www], {
       stdio: 'ignore',
     });
   }
+  // A client outside the node: its own namespace on a link of its own (192.168.77.0/24).
+  Object.assign(outside, testNetns('dpx'));
+  execFileSync('ip', [
+    '-n',
+    node.name,
+    'link',
+    'add',
+    'vx',
+    'type',
+    'veth',
+    'peer',
+    'name',
+    'eth0',
+    'netns',
+    outside.name,
+  ]);
+  execFileSync('ip', ['-n', node.name, 'addr', 'add', '192.168.77.1/24', 'dev', 'vx']);
+  execFileSync('ip', ['-n', node.name, 'link', 'set', 'vx', 'up']);
+  execFileSync('ip', ['-n', outside.name, 'addr', 'add', '192.168.77.2/24', 'dev', 'eth0']);
+  execFileSync('ip', ['-n', outside.name, 'link', 'set', 'eth0', 'up']);
+  execFileSync('ip', ['-n', outside.name, 'route', 'add', 'default', 'via', '192.168.77.1']);
   // Node ports on 127.0.0.1: the DNATed packet leaves over the bridge with source 127.0.0.1.
   sysctl(node.name, 'net/ipv4/conf/br0/route_localnet', '1');
 });
@@ -74,6 +105,7 @@ after(() => {
     p.httpd?.kill();
     p.remove();
   }
+  outside.remove();
   node.remove();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -87,11 +119,25 @@ async function load(masqueradeAll: boolean): Promise<void> {
   const sl = slice('web', [{ ip: pods.b.ip }]);
   const self = service('self', { clusterIP: '10.98.0.6' });
   const none = service('none', { clusterIP: '10.98.0.7' });
+  const local = service('local', {
+    clusterIP: '10.98.0.8',
+    type: 'NodePort',
+    externalTrafficPolicy: 'Local',
+    ports: [{ name: 'http', port: 80, nodePort: 30081 }],
+  });
+  const remote = service('remote', {
+    clusterIP: '10.98.0.9',
+    type: 'NodePort',
+    externalTrafficPolicy: 'Local',
+    ports: [{ name: 'http', port: 80, nodePort: 30082 }],
+  });
   const ctx = { clusterCIDR: '10.99.0.0/24', masqueradeAll, loadBalancerPorts: new Set<string>() };
   const sets = [
     serviceRules(servicePortModels(svc, [sl], 'n'), ctx),
     serviceRules(servicePortModels(self, [slice('self', [{ ip: pods.a.ip }])], 'n'), ctx),
     serviceRules(servicePortModels(none, [], 'n'), ctx),
+    serviceRules(servicePortModels(local, [slice('local', [{ ip: pods.b.ip, node: 'n' }])], 'n'), ctx),
+    serviceRules(servicePortModels(remote, [slice('remote', [{ ip: pods.b.ip, node: 'other' }])], 'n'), ctx),
   ];
   const next = mergeRuleSets(sets);
   const script = buildScript({
@@ -145,6 +191,24 @@ test('datapath: with br_netfilter, pod → ClusterIP → pod, hairpin, node port
   );
   assert.notEqual(refused.status, 124, 'no endpoints: refused at once, not left to time out');
   assert.notEqual(refused.status, 0);
+});
+
+test('datapath: externalTrafficPolicy Local keeps the client address; Cluster masquerades', {
+  skip,
+}, async () => {
+  sysctl(node.name, 'net/bridge/bridge-nf-call-iptables', '1');
+  await load(false);
+  await untilServing();
+  // busybox httpd listens on :: and reports IPv4 callers as [::ffff:a.b.c.d].
+  const caller = (url: string) => fetch(outside.name, url).replace(/^\[::ffff:(.*)\]$/, '$1');
+  assert.equal(caller('http://192.168.77.1:30080/cgi-bin/ip'), '10.99.0.1', 'Cluster: masqueraded');
+  assert.equal(caller('http://192.168.77.1:30081/cgi-bin/ip'), '192.168.77.2', 'Local: source kept');
+  assert.match(
+    fetch(outside.name, 'http://192.168.77.1:30082/'),
+    /^failed/,
+    'Local without a local endpoint: dropped',
+  );
+  assert.equal(fetch(node.name, 'http://127.0.0.1:30082/'), 'pod-b', 'the node itself still reaches it');
 });
 
 test('datapath: without br_netfilter only masquerading everything keeps bridged replies working', {
