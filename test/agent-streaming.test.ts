@@ -135,6 +135,8 @@ interface JoinedNode {
   dataDir: string;
   kubeletPort: number;
   podLogs: string;
+  /** The agent's output so far. */
+  log(): string;
   /** Stops the agent (pods keep running) and starts it again with this token. */
   restart(token: string): Promise<void>;
   stop(): Promise<void>;
@@ -248,7 +250,9 @@ async function joinNode(token: string): Promise<JoinedNode> {
       .filter((l) => l.startsWith(prefix));
     for (const l of links) spawnSync('ip', ['link', 'del', l]);
   };
-  return { name, dataDir, kubeletPort, podLogs: '', restart, stop };
+  const logText = () =>
+    existsSync(join(dir, 'agent.log')) ? readFileSync(join(dir, 'agent.log'), 'utf8') : '';
+  return { name, dataDir, kubeletPort, podLogs: '', log: logText, restart, stop };
 }
 
 test('a node joined with the token: its own certificate; logs, exec and port-forward through the API server', async () => {
@@ -269,7 +273,9 @@ test('a node joined with the token: its own certificate; logs, exec and port-for
       return r.stdout === 'True';
     },
     60_000,
-  );
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; agent log:\n${node.log().slice(-3000)}`);
+  });
   const subject = execFileSync(
     'openssl',
     ['x509', '-noout', '-subject', '-in', join(node.dataDir, 'agent', 'pki', 'node.crt')],
@@ -320,6 +326,20 @@ test('a node joined with the token: its own certificate; logs, exec and port-for
     'logs of the joined node',
     async () => (await c.kubectl(['logs', 'far'])).stdout === 'far-away\n',
   );
+  // A followed log streams through the proxy (nothing may buffer the answer).
+  const follow = spawn('/usr/bin/kubectl', ['logs', '-f', 'far'], {
+    env: { ...process.env, HOME: join(c.dir, 'home'), KUBECONFIG: c.kubeconfig },
+  });
+  let followed = '';
+  follow.stdout.on('data', (d: Buffer) => {
+    followed += d.toString();
+  });
+  try {
+    await until('logs -f streams', async () => followed === 'far-away\n');
+    assert.equal(follow.exitCode, null, 'still following');
+  } finally {
+    follow.kill('SIGTERM');
+  }
   assert.equal(await c.k('exec', 'far', '--', 'hostname'), 'far\n');
   // The kubelet's layout: <pod log dir>/<ns>_<pod>_<uid>/<container>/<attempt>.log, CRI format.
   const uid = await c.k('get', 'pod', 'far', '-o', 'jsonpath={.metadata.uid}');
