@@ -88,6 +88,29 @@ for (const [name, env] of [
   });
 }
 
+test("kubectl port-forward to a listener on the pod's own loopback (from inside its namespace)", async () => {
+  await c.k(
+    'run',
+    'lo',
+    '--image=busybox',
+    '--restart=Never',
+    '--',
+    'sh',
+    '-c',
+    'mkdir -p /www && echo only-inside > /www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www',
+  );
+  await c.k('wait', '--for=condition=Ready', 'pod/lo', '--timeout=60s');
+  await portForward(
+    {},
+    async (port) => {
+      const res = await fetch(`http://127.0.0.1:${port}/index.html`, { headers: { Connection: 'close' } });
+      assert.equal(await res.text(), 'only-inside\n');
+    },
+    'pod/lo',
+  );
+  await c.k('delete', 'pod', 'lo', '--grace-period=1');
+});
+
 test('kubectl port-forward to a port nobody listens on reports the error', async () => {
   const child = spawn('/usr/bin/kubectl', ['port-forward', 'pod/web', '0:9999'], {
     env: { ...process.env, HOME: join(c.dir, 'home'), KUBECONFIG: c.kubeconfig },

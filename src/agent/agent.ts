@@ -19,6 +19,7 @@ import {
   runWorkers,
   Workqueue,
 } from '../client/index.ts';
+import { netnsPathOf } from '../engine/network/netns.ts';
 import type { EngineApi } from '../engine/types.ts';
 import { describeError, NotFoundError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -225,6 +226,11 @@ export class Agent {
   /** Pods this agent has in its cache (for tests and the integrator). */
   get pods(): Informer<Pod> {
     return this.#pods;
+  }
+
+  /** The network namespace path of a pod's sandbox (port-forward's loopback fallback). */
+  podNetns(uid: string): string | undefined {
+    return this.#network ? netnsPathOf(this.#network.netnsName(uid)) : undefined;
   }
 
   #every(ms: number, fn: () => Promise<void>): void {

@@ -11,12 +11,16 @@
  * (FIN) when the pod's side of the connection ends.
  *
  * The pod's port is reached at its pod IP from the host (the CNI bridge), or
- * at 127.0.0.1 for hostNetwork pods; a listener bound only to the loopback
- * inside a pod's own network namespace is therefore not reachable (upstream
- * enters the namespace).
+ * at 127.0.0.1 for hostNetwork pods. When the pod IP refuses and the pod has
+ * a network namespace of its own, the connection is made from inside it to
+ * 127.0.0.1 (a listener bound to the pod's loopback only), through
+ * `nsenter --net=<netns> busybox nc` (a process per connection, as upstream's
+ * socat once was; Node cannot open a socket in another namespace itself).
  */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { Session, type SpdyStream } from '../lib/spdy/session.ts';
 import type { StreamRequest } from './exec.ts';
@@ -25,13 +29,15 @@ export const portForwardProtocol = 'portforward.k8s.io';
 export const tunnelProtocol = `SPDY/3.1+${portForwardProtocol}`;
 
 /** Where a pod's ports are reached, or why they cannot be. */
-export type PodAddress = { host: string; uid?: string } | { code: number; message: string };
+export type PodAddress = { host: string; uid?: string; netns?: string } | { code: number; message: string };
 
 export interface PortForwardOptions {
   /** The address of the named pod on this node. */
   podAddress(namespace: string, name: string): Promise<PodAddress> | PodAddress;
   /** Opens the connection to the pod (default: TCP). */
   dial?(host: string, port: number): Duplex;
+  /** Opens a connection to 127.0.0.1:<port> inside a network namespace (default: nsenter + busybox nc). */
+  dialLoopback?(netns: string, port: number): Duplex | undefined;
   /** Streams of one connection that do not pair up in time are reset (default 30 s). */
   pairTimeoutMs?: number;
 }
@@ -58,10 +64,11 @@ const header = (s: SpdyStream, name: string) => s.headers[name.toLowerCase()]?.[
  */
 export function forwardPorts(
   session: Session,
-  target: { host: string; pod: string; uid?: string },
-  opts: Pick<PortForwardOptions, 'dial' | 'pairTimeoutMs'> = {},
+  target: { host: string; pod: string; uid?: string; netns?: string },
+  opts: Pick<PortForwardOptions, 'dial' | 'dialLoopback' | 'pairTimeoutMs'> = {},
 ): void {
   const dial = opts.dial ?? ((host: string, port: number) => net.connect({ host, port }));
+  const dialLoopback = opts.dialLoopback ?? loopbackInNetns;
   const pending = new Map<string, { error?: SpdyStream; data?: SpdyStream; timer: NodeJS.Timeout }>();
   session.on('error', () => undefined);
   session.on('stream', (stream) => {
@@ -112,29 +119,74 @@ export function forwardPorts(
     }
     // The client never writes to the error stream; drain it so its FIN is seen.
     error.resume();
+    const failed = (where: string, why: string) =>
+      fail(
+        `error forwarding port ${port} to pod ${target.pod}, uid ${target.uid ?? ''}: failed to connect to ${where}:${port}: ${why}`,
+      );
     const conn = dial(target.host, port);
     let connected = false;
     conn.once('connect', () => {
       connected = true;
-      data.pipe(conn);
-      conn.pipe(data);
+      relay(error, data, conn);
     });
-    conn.on('error', (err) => {
-      if (!connected)
-        fail(
-          `error forwarding port ${port} to pod ${target.pod}, uid ${target.uid ?? ''}: failed to connect to ${target.host}:${port}: ${err.message}`,
-        );
+    conn.on('error', (err: NodeJS.ErrnoException) => {
+      if (connected) return;
+      // Refused at the pod IP: perhaps a listener on the pod's own loopback.
+      const inside =
+        err.code === 'ECONNREFUSED' && target.netns ? dialLoopback(target.netns, port) : undefined;
+      if (!inside) return failed(target.host, err.message);
+      let answered = false;
+      inside.once('data', () => {
+        answered = true;
+      });
+      inside.on('error', () => undefined);
+      relay(error, data, inside, () => {
+        if (!answered && (inside as Duplex & { failed?: boolean }).failed)
+          failed('127.0.0.1 inside the pod', 'connection refused there too');
+      });
     });
+  }
+
+  /** Joins the data stream to the pod's side; both streams end when it does. */
+  function relay(error: SpdyStream, data: SpdyStream, conn: Duplex, onClose?: () => void): void {
+    data.pipe(conn);
+    conn.pipe(data);
     // The pod's side is done (or failed): the client reads the error stream to its end next.
     conn.on('close', () => {
+      onClose?.();
       if (!error.destroyed && !error.writableEnded) error.end();
-      if (connected && !data.destroyed && !data.writableEnded) data.end();
+      if (!data.destroyed && !data.writableEnded) data.end();
     });
     // The client resets the data stream once it has what it wanted.
     data.on('close', () => {
       if (data.wasReset || session.isClosed) conn.destroy();
     });
   }
+}
+
+const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
+
+/**
+ * A connection to 127.0.0.1:<port> in the network namespace `netns`: busybox
+ * nc run there by nsenter, its stdio as the stream (nc half-closes on stdin's
+ * end and exits when the pod closes). Undefined without busybox.
+ */
+export function loopbackInNetns(netns: string, port: number): Duplex | undefined {
+  if (!busybox) return undefined;
+  const child = spawn('nsenter', [`--net=${netns}`, busybox, 'nc', '127.0.0.1', String(port)], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  const stream: Duplex & { failed?: boolean } = Duplex.from({
+    readable: child.stdout,
+    writable: child.stdin,
+  });
+  stream.on('close', () => child.kill());
+  // 'close' comes after nc's output is read out; a non-zero exit is a failed connect (or worse).
+  child.on('close', (code) => {
+    stream.failed = code !== 0;
+    stream.destroy();
+  });
+  return stream;
 }
 
 /** Upgrades the request to a SPDY session, over a WebSocket tunnel or directly. */
@@ -186,6 +238,7 @@ export function podPortForwardHandler(
     const addr = await opts.podAddress(ns, r.name);
     if ('code' in addr) return refuse(socket, addr.code, addr.message);
     const session = await upgradeToSpdy(r, socket, head);
-    if (session) forwardPorts(session, { host: addr.host, pod: r.name, uid: addr.uid }, opts);
+    if (session)
+      forwardPorts(session, { host: addr.host, pod: r.name, uid: addr.uid, netns: addr.netns }, opts);
   };
 }

@@ -23,10 +23,19 @@ export interface AgentSubresources {
 export interface SubresourceOptions {
   /** This node's pod of that name, from the agent's cache (port-forward needs its IP). */
   pod?(namespace: string, name: string): Pod | undefined;
+  /** The network namespace of a pod's sandbox, by uid (port-forward to its loopback). */
+  netns?(uid: string): string | undefined;
 }
 
-/** Where port-forward reaches a pod: its IP through the CNI bridge, the loopback for hostNetwork. */
-export function podAddress(pod: Pod | undefined, name: string): PodAddress {
+/**
+ * Where port-forward reaches a pod: its IP through the CNI bridge (else its
+ * loopback from inside `netns`), the host's loopback for hostNetwork.
+ */
+export function podAddress(
+  pod: Pod | undefined,
+  name: string,
+  netns?: (uid: string) => string | undefined,
+): PodAddress {
   if (!pod) return { code: 404, message: `pods "${name}" not found on this node` };
   const uid = pod.metadata?.uid;
   if (pod.spec?.hostNetwork) return { host: '127.0.0.1', uid };
@@ -36,7 +45,7 @@ export function podAddress(pod: Pod | undefined, name: string): PodAddress {
       code: 400,
       message: `unable to forward port because pod is not running. Current status=${pod.status?.phase ?? 'Pending'}`,
     };
-  return { host: ip, uid };
+  return { host: ip, uid, netns: uid ? netns?.(uid) : undefined };
 }
 
 export function agentSubresources(engine: EngineApi, opts: SubresourceOptions = {}): AgentSubresources {
@@ -46,7 +55,7 @@ export function agentSubresources(engine: EngineApi, opts: SubresourceOptions = 
       'pods/exec': podExecHandler(engine),
       'pods/attach': podAttachHandler(engine),
       'pods/portforward': podPortForwardHandler({
-        podAddress: (ns, name) => podAddress(opts.pod?.(ns, name), name),
+        podAddress: (ns, name) => podAddress(opts.pod?.(ns, name), name, opts.netns),
       }),
     },
   };

@@ -76,6 +76,7 @@ export class LocalNode {
     this.engine = engine;
     this.subresources = agentSubresources(engine, {
       pod: (ns, name) => this.#agent?.pods.store.get(`${ns}/${name}`),
+      netns: (uid) => this.#agent?.podNetns(uid),
     });
   }
 
