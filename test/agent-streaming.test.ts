@@ -138,6 +138,40 @@ test('kubectl port-forward to a port nobody listens on reports the error', async
   }
 });
 
+/** kubectl with extra environment, stdin and the exit code. */
+function kubectlEnv(
+  args: string[],
+  env: Record<string, string>,
+  stdin = '',
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('/usr/bin/kubectl', args, {
+      env: { ...process.env, HOME: join(c.dir, 'home'), KUBECONFIG: c.kubeconfig, ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+test('kubectl exec over SPDY (KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false): output, stdin, exit code', async () => {
+  const spdy = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' };
+  const r = await kubectlEnv(['exec', 'web', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3'], spdy);
+  assert.equal(r.code, 3, r.stderr);
+  assert.equal(r.stdout, 'out\n');
+  assert.match(r.stderr, /^err$/m);
+  const cat = await kubectlEnv(['exec', '-i', 'web', '--', 'cat'], spdy, 'piped through spdy\n');
+  assert.equal(cat.code, 0, cat.stderr);
+  assert.equal(cat.stdout, 'piped through spdy\n');
+});
+
 test('kubectl cp both ways (tar over exec)', async () => {
   const dir = join(c.dir, 'cp');
   mkdirSync(join(dir, 'tree', 'sub'), { recursive: true });

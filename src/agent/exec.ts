@@ -12,6 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { EngineApi, StdioSession } from '../engine/types.ts';
+import { serveOverSpdy, wantsSpdy } from './exec-spdy.ts';
 import { labelContainerName, labelContainerType, labelPodName, labelPodNamespace } from './naming.ts';
 
 export interface StreamRequest {
@@ -133,6 +134,11 @@ export function podExecHandler(
     // The process starts before the upgrade so the socket's first messages (stdin) find it.
     const session = await engine.startExec(Id, { tty });
     const done = (session.exitCode ?? Promise.resolve(0)).then((code) => exitStatus(code, cmd));
+    if (wantsSpdy(r)) {
+      const want = { stdin: flag(q, 'stdin'), stdout: flag(q, 'stdout'), stderr: flag(q, 'stderr'), tty };
+      if (!serveOverSpdy(r, socket, head, { session, done, want })) session.close();
+      return;
+    }
     if (!upgrade(r, socket, head, (ws) => relay(ws, session, done))) session.close();
   };
 }
@@ -154,6 +160,16 @@ export function podAttachHandler(
       () => ({ metadata: {}, status: 'Success' }),
       () => undefined,
     );
+    if (wantsSpdy(r)) {
+      const want = {
+        stdin: flag(q, 'stdin'),
+        stdout: flag(q, 'stdout'),
+        stderr: flag(q, 'stderr'),
+        tty: flag(q, 'tty'),
+      };
+      if (!serveOverSpdy(r, socket, head, { session, done: ended, want })) session.close();
+      return;
+    }
     if (!upgrade(r, socket, head, (ws) => relay(ws, session, ended))) session.close();
   };
 }

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { Duplex, PassThrough } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { createWebSocketStream, WebSocket } from 'ws';
 import { Session, type SpdyStream } from '../lib/spdy/session.ts';
-import { podPortForwardHandler, tunnelProtocol } from './port-forward.ts';
+import { forwardPorts, type LoopbackConn, podPortForwardHandler, tunnelProtocol } from './port-forward.ts';
 
 // A pod stand-in: an echo server that upper-cases, and a port with nothing listening.
 let echo: net.Server;
@@ -147,4 +147,37 @@ test('a stream of an unknown type is reset; the session keeps serving', async ()
   );
   assert.deepEqual(await roundTrip(session, echoPort, 3, 'ok'), { data: 'OK', error: '' });
   session.close();
+});
+
+test('a refused pod IP falls back to the pod loopback inside its namespace; refused there too is an error', async () => {
+  const inside: string[] = [];
+  // Stand-ins for nsenter + nc: "netns-up" reaches the echo server, "netns-down" exits 1 at once.
+  const dialLoopback = (netns: string, port: number): LoopbackConn => {
+    inside.push(`${netns}:${port}`);
+    if (netns === 'netns-up') {
+      const c = net.connect(echoPort, '127.0.0.1') as unknown as LoopbackConn;
+      c.exited = new Promise((r) => c.once('close', () => r(0)));
+      return c;
+    }
+    const out = new PassThrough();
+    const d = Duplex.from({ readable: out, writable: new PassThrough() }) as LoopbackConn;
+    d.exited = Promise.resolve(1);
+    out.end();
+    setImmediate(() => d.destroy());
+    return d;
+  };
+  for (const [netns, want] of [
+    ['netns-up', { data: 'INSIDE', error: '' }],
+    ['netns-down', { data: '', error: 'refused there too' }],
+  ] as const) {
+    const [a, b] = [new PassThrough(), new PassThrough()];
+    const server = new Session(Duplex.from({ readable: a, writable: b }), { server: true });
+    const client = new Session(Duplex.from({ readable: b, writable: a }), { server: false });
+    forwardPorts(server, { host: '127.0.0.1', pod: 'lo', uid: 'u', netns }, { dialLoopback });
+    const got = await roundTrip(client, closedPort, 0, 'inside');
+    assert.equal(got.data, want.data);
+    assert.ok(got.error.includes(want.error), got.error);
+    client.close();
+  }
+  assert.deepEqual(inside, [`netns-up:${closedPort}`, `netns-down:${closedPort}`]);
 });

@@ -37,7 +37,7 @@ export interface PortForwardOptions {
   /** Opens the connection to the pod (default: TCP). */
   dial?(host: string, port: number): Duplex;
   /** Opens a connection to 127.0.0.1:<port> inside a network namespace (default: nsenter + busybox nc). */
-  dialLoopback?(netns: string, port: number): Duplex | undefined;
+  dialLoopback?(netns: string, port: number): LoopbackConn | undefined;
   /** Streams of one connection that do not pair up in time are reset (default 30 s). */
   pairTimeoutMs?: number;
 }
@@ -140,22 +140,23 @@ export function forwardPorts(
         answered = true;
       });
       inside.on('error', () => undefined);
-      relay(error, data, inside, () => {
-        if (!answered && (inside as Duplex & { failed?: boolean }).failed)
-          failed('127.0.0.1 inside the pod', 'connection refused there too');
+      relay(error, data, inside, async () => {
+        const code = await inside.exited;
+        if (!answered && code !== 0) failed('127.0.0.1 inside the pod', 'connection refused there too');
       });
     });
   }
 
   /** Joins the data stream to the pod's side; both streams end when it does. */
-  function relay(error: SpdyStream, data: SpdyStream, conn: Duplex, onClose?: () => void): void {
+  function relay(error: SpdyStream, data: SpdyStream, conn: Duplex, onClose?: () => Promise<void>): void {
     data.pipe(conn);
     conn.pipe(data);
     // The pod's side is done (or failed): the client reads the error stream to its end next.
     conn.on('close', () => {
-      onClose?.();
-      if (!error.destroyed && !error.writableEnded) error.end();
-      if (!data.destroyed && !data.writableEnded) data.end();
+      void (onClose?.() ?? Promise.resolve()).then(() => {
+        if (!error.destroyed && !error.writableEnded) error.end();
+        if (!data.destroyed && !data.writableEnded) data.end();
+      });
     });
     // The client resets the data stream once it has what it wanted.
     data.on('close', () => {
@@ -166,26 +167,29 @@ export function forwardPorts(
 
 const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
 
+/** A connection made by a helper process, with its exit code. */
+export type LoopbackConn = Duplex & { exited: Promise<number> };
+
 /**
  * A connection to 127.0.0.1:<port> in the network namespace `netns`: busybox
  * nc run there by nsenter, its stdio as the stream (nc half-closes on stdin's
  * end and exits when the pod closes). Undefined without busybox.
  */
-export function loopbackInNetns(netns: string, port: number): Duplex | undefined {
+export function loopbackInNetns(netns: string, port: number): LoopbackConn | undefined {
   if (!busybox) return undefined;
   const child = spawn('nsenter', [`--net=${netns}`, busybox, 'nc', '127.0.0.1', String(port)], {
     stdio: ['pipe', 'pipe', 'ignore'],
   });
-  const stream: Duplex & { failed?: boolean } = Duplex.from({
-    readable: child.stdout,
-    writable: child.stdin,
-  });
+  const stream = Duplex.from({ readable: child.stdout, writable: child.stdin }) as LoopbackConn;
+  stream.on('error', () => undefined);
+  // A non-zero exit is a failed connect (or worse); 'close' comes after nc's output is read out.
+  stream.exited = new Promise((resolve) =>
+    child.on('close', (code) => {
+      resolve(code ?? 1);
+      stream.destroy();
+    }),
+  );
   stream.on('close', () => child.kill());
-  // 'close' comes after nc's output is read out; a non-zero exit is a failed connect (or worse).
-  child.on('close', (code) => {
-    stream.failed = code !== 0;
-    stream.destroy();
-  });
   return stream;
 }
 
