@@ -44,6 +44,11 @@ export interface NodeAgentOptions {
  */
 export async function runNodeAgent(opts: NodeAgentOptions): Promise<void> {
   const log = createLogger((opts.logLevel ?? 'info') as LogLevel);
+  // Listen before starting: a SIGTERM during start-up then stops us cleanly.
+  const signalled = new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
   const { conn, kubelet } = await connection(opts, log);
   const node = await LocalNode.create({
     dataDir: opts.dataDir,
@@ -64,10 +69,7 @@ export async function runNodeAgent(opts: NodeAgentOptions): Promise<void> {
     podLogDir: opts.podLogDir,
   });
   await node.startAgent(conn);
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', () => resolve());
-    process.once('SIGINT', () => resolve());
-  });
+  await signalled;
   log.info('agent stopping; pods keep running');
   await node.stop();
 }
