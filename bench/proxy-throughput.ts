@@ -1,7 +1,7 @@
 // Request throughput through the Service proxy's rules on a real one-node
-// cluster: wrk on the host against a busybox httpd pod, through the
-// ClusterIP, through the NodePort on 127.0.0.1 and on the node's address,
-// beside the pod IP directly (the peer: no proxy at all). Rounds alternate
+// cluster: wrk on the host against busybox httpd pods (one per path, all
+// alike), through a ClusterIP, through a NodePort on 127.0.0.1 and on the
+// node's address, beside a pod IP directly (the peer: no proxy at all). Rounds alternate
 // the paths; each path's median is reported with its ratio to direct.
 // busybox httpd answers one request per connection, so every request is a
 // new connection: the NAT path (conntrack entry, DNAT, masquerade) is on
@@ -34,38 +34,40 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 const c = await startCluster({ name: 'thr' });
 try {
-  await c.k(
-    'create',
-    'deployment',
-    'web',
-    '--image=busybox',
-    '--',
-    'sh',
-    '-c',
-    'mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 8080 -h /www',
-  );
-  await c.k('expose', 'deploy', 'web', '--type=NodePort', '--port=80', '--target-port=8080');
+  // One identical pod per path: a single client hammering one backend through paths that
+  // present it different source addresses/ports would have the backend's TIME_WAIT sockets of one
+  // path refuse the SYNs of another (an artifact of the set-up, not of any path).
+  const serve = 'mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 8080 -h /www';
+  for (const name of ['d', 'c', 'n', 'm'])
+    await c.k('run', `web-${name}`, '--image=busybox', '--restart=Never', '--', 'sh', '-c', serve);
+  await c.k('expose', 'pod', 'web-c', '--name=cip', '--port=80', '--target-port=8080');
+  await c.k('expose', 'pod', 'web-n', '--name=np', '--type=NodePort', '--port=80', '--target-port=8080');
+  await c.k('expose', 'pod', 'web-m', '--name=np2', '--type=NodePort', '--port=80', '--target-port=8080');
   const podIP = await until(
-    'a ready web pod',
+    'four ready pods',
     async () => {
-      const items = JSON.parse(await c.k('get', 'pods', '-l', 'app=web', '-o', 'json')).items as {
+      const items = JSON.parse(await c.k('get', 'pods', '-o', 'json')).items as {
+        metadata: { name: string };
         status?: { podIP?: string; conditions?: { type: string; status: string }[] };
       }[];
-      const p = items.find((x) =>
+      const ready = items.filter((x) =>
         x.status?.conditions?.some((k) => k.type === 'Ready' && k.status === 'True'),
       );
-      return p?.status?.podIP;
+      return ready.length === 4 && ready.find((p) => p.metadata.name === 'web-d')?.status?.podIP;
     },
     60_000,
   );
-  const svc = JSON.parse(await c.k('get', 'svc', 'web', '-o', 'json'));
+  const svc = async (name: string) => JSON.parse(await c.k('get', 'svc', name, '-o', 'json'));
+  const cip = await svc('cip');
+  const np = await svc('np');
+  const np2 = await svc('np2');
   const paths: [string, string][] = [
     ['pod IP (direct)', `http://${podIP}:8080/`],
-    ['ClusterIP', `http://${svc.spec.clusterIP}/`],
-    ['NodePort 127.0.0.1', `http://127.0.0.1:${svc.spec.ports[0].nodePort}/`],
+    ['ClusterIP', `http://${cip.spec.clusterIP}/`],
+    ['NodePort 127.0.0.1', `http://127.0.0.1:${np.spec.ports[0].nodePort}/`],
   ];
   const addr = nodeAddress();
-  if (addr) paths.push([`NodePort ${addr}`, `http://${addr}:${svc.spec.ports[0].nodePort}/`]);
+  if (addr) paths.push([`NodePort ${addr}`, `http://${addr}:${np2.spec.ports[0].nodePort}/`]);
   await until(
     'the NodePort to answer',
     async () => spawnSync('wget', ['-qO-', '-T', '2', paths[2]?.[1] ?? '']).status === 0,

@@ -29,7 +29,10 @@ const two = [
 ];
 const dnat2 =
   'meta l4proto tcp dnat ip addr . port to numgen random mod 2 map { 0 : 10.42.0.5 . 8080, 1 : 10.42.0.6 . 8080 }';
-const masq = 'ip saddr != 10.42.0.0/16 jump mark-for-masquerade';
+const masq = [
+  'ip saddr != 10.42.0.0/16 fib saddr type != local jump mark-for-masquerade',
+  'ip saddr 127.0.0.0/8 jump mark-for-masquerade',
+];
 const svcChain = 'service-default/web/tcp/http';
 const extChain = 'external-default/web/tcp/http';
 const nodePort = { ...cip, type: 'NodePort' as const, ports: [{ name: 'http', port: 80, nodePort: 30080 }] };
@@ -39,7 +42,7 @@ const cases: Case[] = [
     name: 'ClusterIP: random DNAT over the ready endpoints, masquerade from outside the pod network',
     svc: service('web', cip),
     slices: two,
-    chains: { [svcChain]: [masq, dnat2] },
+    chains: { [svcChain]: [...masq, dnat2] },
     elements: {
       'cluster-ips': ['10.43.0.5'],
       'service-ips': [`10.43.0.5 . tcp . 80 : goto ${svcChain}`],
@@ -49,7 +52,7 @@ const cases: Case[] = [
     name: 'one endpoint: a plain DNAT',
     svc: service('web', cip),
     slices: [slice('web', [{ ip: '10.42.0.5' }])],
-    chains: { [svcChain]: [masq, 'meta l4proto tcp dnat to 10.42.0.5:8080'] },
+    chains: { [svcChain]: [...masq, 'meta l4proto tcp dnat to 10.42.0.5:8080'] },
     elements: {
       'cluster-ips': ['10.43.0.5'],
       'service-ips': [`10.43.0.5 . tcp . 80 : goto ${svcChain}`],
@@ -70,7 +73,7 @@ const cases: Case[] = [
     name: 'NodePort: external traffic always masqueraded (marked in `services`), same chain as the cluster IP',
     svc: service('web', nodePort),
     slices: two,
-    chains: { [svcChain]: [masq, dnat2] },
+    chains: { [svcChain]: [...masq, dnat2] },
     elements: {
       'cluster-ips': ['10.43.0.5'],
       'service-ips': [`10.43.0.5 . tcp . 80 : goto ${svcChain}`],
@@ -83,10 +86,10 @@ const cases: Case[] = [
     svc: service('web', { ...nodePort, externalTrafficPolicy: 'Local' }),
     slices: two,
     chains: {
-      [svcChain]: [masq, dnat2],
+      [svcChain]: [...masq, dnat2],
       [extChain]: [
         `ip saddr 10.42.0.0/16 goto ${svcChain}`,
-        'fib saddr type local jump mark-for-masquerade',
+        'ip saddr 127.0.0.0/8 jump mark-for-masquerade',
         `fib saddr type local goto ${svcChain}`,
         'meta l4proto tcp dnat to 10.42.0.5:8080',
       ],
@@ -101,7 +104,7 @@ const cases: Case[] = [
     name: 'internalTrafficPolicy Local without a local endpoint: dropped',
     svc: service('web', { ...cip, internalTrafficPolicy: 'Local' }),
     slices: [slice('web', [{ ip: '10.42.0.6', node: 'n2' }])],
-    chains: { [svcChain]: [masq, 'drop'] },
+    chains: { [svcChain]: [...masq, 'drop'] },
     elements: {
       'cluster-ips': ['10.43.0.5'],
       'service-ips': [`10.43.0.5 . tcp . 80 : goto ${svcChain}`],
@@ -123,7 +126,14 @@ const cases: Case[] = [
     svc: service('web', { ...nodePort, type: 'LoadBalancer', externalIPs: ['192.0.2.50'] }),
     slices: two,
     ctx: { loadBalancerPorts: new Set(['tcp . 80']) },
-    chains: { [svcChain]: [masq, dnat2], [extChain]: ['jump mark-for-masquerade', `goto ${svcChain}`] },
+    chains: {
+      [svcChain]: [...masq, dnat2],
+      [extChain]: [
+        'fib saddr type != local jump mark-for-masquerade',
+        'ip saddr 127.0.0.0/8 jump mark-for-masquerade',
+        `goto ${svcChain}`,
+      ],
+    },
     elements: {
       'cluster-ips': ['10.43.0.5'],
       'service-ips': [`10.43.0.5 . tcp . 80 : goto ${svcChain}`, `192.0.2.50 . tcp . 80 : goto ${extChain}`],
@@ -149,7 +159,7 @@ const cases: Case[] = [
         'meta l4proto tcp dnat to 10.42.0.6:8080',
       ],
       'service-default/web/tcp/http/t60': [
-        masq,
+        ...masq,
         'ip saddr @affinity-default/web/tcp/http/t60__10.42.0.5/8080 goto endpoint-default/web/tcp/http/t60__10.42.0.5/8080',
         'ip saddr @affinity-default/web/tcp/http/t60__10.42.0.6/8080 goto endpoint-default/web/tcp/http/t60__10.42.0.6/8080',
         'numgen random mod 2 vmap { 0 : goto endpoint-default/web/tcp/http/t60__10.42.0.5/8080, 1 : goto endpoint-default/web/tcp/http/t60__10.42.0.6/8080 }',

@@ -27,6 +27,18 @@ export const maps = {
 export const rejectChain = 'reject-chain';
 export const markChain = 'mark-for-masquerade';
 
+/**
+ * Who is masqueraded. Connections from other hosts, so the reply comes back through this node
+ * (for node ports always, for cluster IPs when from outside the pod network), and from
+ * 127.0.0.1 (no pod can answer that). Not the node's own other addresses, unlike upstream: the
+ * reply to an address of this node comes back to it anyway, and masquerading them would put
+ * the node's connections and the pods' own in one port space at the backend, where TIME_WAIT
+ * sockets of one refuse the SYNs of the other (measured: a quarter of new connections waiting
+ * a second for their SYN to be retried under bench/proxy-throughput.ts).
+ */
+export const loopbackMasq = `ip saddr 127.0.0.0/8 jump ${markChain}`;
+const externalMasq = [`fib saddr type != local jump ${markChain}`, loopbackMasq];
+
 /** What the proxy writes for one Service; equal inputs give equal RuleSets. */
 export interface RuleSet {
   /** Chain name → rule bodies in order. */
@@ -121,9 +133,9 @@ export function addPortRules(model: ServicePortModel, ctx: RuleContext, rs: Rule
     if (hasBackends) {
       const chain = `service-${m.id}`;
       const masq = ctx.masqueradeAll
-        ? `jump ${markChain}`
-        : `ip saddr != ${ctx.clusterCIDR} jump ${markChain}`;
-      rs.chains.set(chain, [masq, ...dnatRules(m, m.internalLocal ? m.localBackends : m.backends, rs)]);
+        ? [`jump ${markChain}`]
+        : [`ip saddr != ${ctx.clusterCIDR} fib saddr type != local jump ${markChain}`, loopbackMasq];
+      rs.chains.set(chain, [...masq, ...dnatRules(m, m.internalLocal ? m.localBackends : m.backends, rs)]);
       element(rs, maps.serviceIps, key, `goto ${chain}`);
     } else {
       element(rs, maps.noEndpointServices, key, `goto ${rejectChain}`);
@@ -157,14 +169,17 @@ export function addPortRules(model: ServicePortModel, ctx: RuleContext, rs: Rule
     return;
   }
   if (!m.externalLocal || ctx.masqueradeAll) {
-    rs.chains.set(chain, [`jump ${markChain}`, ...cluster]);
+    rs.chains.set(
+      chain,
+      ctx.masqueradeAll ? [`jump ${markChain}`, ...cluster] : [...externalMasq, ...cluster],
+    );
   } else {
     // Policy Local keeps the client's address, so only this node's endpoints may answer. Pods
-    // and the node itself are not "external": they use every endpoint (the node masqueraded,
-    // its source may be 127.0.0.1), as upstream does.
+    // and the node itself are not "external": they use every endpoint (as upstream does; the
+    // node masqueraded only from 127.0.0.1, see loopbackMasq).
     rs.chains.set(chain, [
       ...cluster.map((r) => `ip saddr ${ctx.clusterCIDR} ${r}`),
-      `fib saddr type local jump ${markChain}`,
+      loopbackMasq,
       ...cluster.map((r) => `fib saddr type local ${r}`),
       ...dnatRules(m, m.localBackends, rs),
     ]);
