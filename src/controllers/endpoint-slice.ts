@@ -1,7 +1,6 @@
 import type { Informer, Pod, Workqueue } from '../client/index.ts';
 import { resources } from '../client/index.ts';
 import { ForbiddenError, NotFoundError } from '../lib/errors.ts';
-import { canonicalJsonOf } from './canonical-json.ts';
 import type { Controller, ControllerContext, Syncable } from './controller.ts';
 import { newQueue } from './controller.ts';
 import {
@@ -11,22 +10,18 @@ import {
   type SliceEndpoint,
 } from './endpoint-slice-plan.ts';
 import { SliceTracker } from './endpoint-slice-tracker.ts';
+import { followServicesAndPods } from './service-pod-informers.ts';
 import {
-  byLabelPair,
-  bySelectorPair,
   endpointConditions,
   endpointHostname,
   endpointPorts,
   isHeadless,
-  labelPairIndex,
   managedSelector,
   podIPv4,
   podRef,
   portsKey,
   type Service,
   selectedPods,
-  selectorPairIndex,
-  servicesForPod,
   shouldPodBeInEndpoints,
 } from './service-pods.ts';
 
@@ -41,22 +36,6 @@ const serviceIndex = (s: EndpointSlice): string[] => {
   const svc = s.metadata.labels?.[serviceNameLabel];
   return svc ? [`${s.metadata.namespace ?? ''}/${svc}`] : [];
 };
-
-/** What of a pod its endpoints show: a change elsewhere (container statuses, annotations) syncs nothing. */
-function endpointView(p: Pod): string {
-  const spec = p.spec as { hostname?: string; subdomain?: string; nodeName?: string } | undefined;
-  return canonicalJsonOf([
-    p.metadata.labels,
-    p.metadata.deletionTimestamp,
-    podIPv4(p),
-    p.status?.phase,
-    p.status?.conditions?.find((c) => c.type === 'Ready')?.status,
-    spec?.hostname,
-    spec?.subdomain,
-    spec?.nodeName,
-    p.spec?.containers.map((c) => c.ports),
-  ]);
-}
 
 export interface EndpointSliceOptions {
   maxEndpointsPerSlice?: number;
@@ -89,36 +68,15 @@ export class EndpointSliceController implements Controller {
     this.#ctx = ctx;
     this.#max = opts.maxEndpointsPerSlice ?? defaultMaxEndpointsPerSlice;
     this.queue = newQueue(ctx);
-    this.#services = ctx.informers.informerFor<Service>(
-      resources.services,
-      {},
-      {
-        [selectorPairIndex]: bySelectorPair,
-      },
-    );
-    this.#pods = ctx.informers.informerFor<Pod>(resources.pods, {}, { [labelPairIndex]: byLabelPair });
+    const followed = followServicesAndPods(ctx.informers, (k) => this.queue.add(k));
+    this.#services = followed.services;
+    this.#pods = followed.pods;
     this.#slices = ctx.informers.informerFor<EndpointSlice>(
       resources.endpointSlices,
       { labelSelector: `${managedByLabel}=${managedBy}` },
       { service: serviceIndex },
     );
     this.informers = [this.#services, this.#pods, this.#slices];
-    const key = (o: Service) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
-    this.#services.addHandler({
-      onAdd: (s) => this.queue.add(key(s)),
-      onUpdate: (_, s) => this.queue.add(key(s)),
-      onDelete: (s) => this.queue.add(key(s)),
-    });
-    const podChanged = (pod: Pod, old?: Pod) => {
-      for (const k of servicesForPod(this.#services.store, pod, old)) this.queue.add(k);
-    };
-    this.#pods.addHandler({
-      onAdd: (p) => podChanged(p),
-      onUpdate: (old, p) => {
-        if (endpointView(old) !== endpointView(p)) podChanged(p, old);
-      },
-      onDelete: (p) => podChanged(p),
-    });
     // Events showing the controller's own writes need no sync; anyone else's change does.
     const sliceChanged = (s: EndpointSlice, deleted = false) => {
       for (const k of serviceIndex(s)) {

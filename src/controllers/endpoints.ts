@@ -6,22 +6,18 @@ import type { Controller, ControllerContext, Syncable } from './controller.ts';
 import { newQueue } from './controller.ts';
 import { headlessLabel } from './endpoint-slice.ts';
 import { isPodReady } from './pod-status.ts';
+import { followServicesAndPods } from './service-pod-informers.ts';
 import {
-  byLabelPair,
-  bySelectorPair,
   type EndpointPort,
   endpointHostname,
   endpointPorts,
   isHeadless,
-  labelPairIndex,
   managedSelector,
   podIPv4,
   podRef,
   portsKey,
   type Service,
   selectedPods,
-  selectorPairIndex,
-  servicesForPod,
   shouldPodBeInEndpoints,
 } from './service-pods.ts';
 
@@ -48,22 +44,6 @@ export interface Endpoints extends KubeObject {
   subsets?: EndpointSubset[];
 }
 
-/** Whether a pod's phase or readiness changed in a way its Endpoints show. */
-function endpointView(p: Pod): string {
-  const spec = p.spec as { hostname?: string; subdomain?: string; nodeName?: string } | undefined;
-  return canonicalJsonOf([
-    p.metadata.labels,
-    p.metadata.deletionTimestamp,
-    podIPv4(p),
-    p.status?.phase,
-    isPodReady(p),
-    spec?.hostname,
-    spec?.subdomain,
-    spec?.nodeName,
-    p.spec?.containers.map((c) => c.ports),
-  ]);
-}
-
 /**
  * The core/v1 Endpoints of each selector Service (what `kubectl get
  * endpoints` shows and older clients read): ready pods under `addresses`,
@@ -88,35 +68,15 @@ export class EndpointsController implements Controller {
   constructor(ctx: ControllerContext) {
     this.#ctx = ctx;
     this.queue = newQueue(ctx);
-    this.#services = ctx.informers.informerFor<Service>(
-      resources.services,
-      {},
-      {
-        [selectorPairIndex]: bySelectorPair,
-      },
-    );
-    this.#pods = ctx.informers.informerFor<Pod>(resources.pods, {}, { [labelPairIndex]: byLabelPair });
+    const followed = followServicesAndPods(ctx.informers, (k) => this.queue.add(k));
+    this.#services = followed.services;
+    this.#pods = followed.pods;
     this.#endpoints = ctx.informers.informerFor<Endpoints>(resources.endpoints);
     this.informers = [this.#services, this.#pods, this.#endpoints];
-    const key = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
-    this.#services.addHandler({
-      onAdd: (s) => this.queue.add(key(s)),
-      onUpdate: (_, s) => this.queue.add(key(s)),
-      onDelete: (s) => this.queue.add(key(s)),
-    });
-    const podChanged = (pod: Pod, old?: Pod) => {
-      for (const k of servicesForPod(this.#services.store, pod, old)) this.queue.add(k);
-    };
-    this.#pods.addHandler({
-      onAdd: (p) => podChanged(p),
-      onUpdate: (old, p) => {
-        if (endpointView(old) !== endpointView(p)) podChanged(p, old);
-      },
-      onDelete: (p) => podChanged(p),
-    });
     // Someone deleted the object: write it again (as upstream, other changes are not watched for).
     // Objects of the first list are looked at once (upstream's checkLeftoverEndpoints): those whose
     // Service went while no controller ran are deleted by reconcile, which runs after every cache synced.
+    const key = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
     let listed = false;
     void this.#endpoints.waitForSync().then(() => {
       listed = true;
