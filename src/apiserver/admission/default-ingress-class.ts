@@ -1,6 +1,7 @@
 import type { ResourceType } from '../../api/resource.ts';
-import { isObject, type KubeObject } from '../../api/types.ts';
+import { isObject } from '../../api/types.ts';
 import type { Admission, AdmissionRequest, ObjectStore } from '../object-store.ts';
+import { newestDefaultClass } from './default-class.ts';
 
 /**
  * Upstream's DefaultIngressClass admission plugin: an Ingress created
@@ -24,24 +25,11 @@ export class DefaultIngressClass implements Admission {
     const spec = isObject(req.obj.spec) ? req.obj.spec : undefined;
     if (!spec || spec.ingressClassName !== undefined) return;
     if (req.obj.metadata.annotations?.['kubernetes.io/ingress.class'] !== undefined) return;
-    const name = await this.#defaultClass();
-    if (name) spec.ingressClassName = name;
-  }
-
-  async #defaultClass(): Promise<string | undefined> {
-    const objects = this.#objects();
-    const page = await objects.store.list({ prefix: objects.prefix(this.#classType) });
-    const marked = page.items
-      .map((kv) => objects.decode(kv))
-      .filter(
-        (c: KubeObject) => c.metadata.annotations?.['ingressclass.kubernetes.io/is-default-class'] === 'true',
-      );
-    marked.sort(
-      (a, b) =>
-        (Date.parse(b.metadata.creationTimestamp ?? '') || 0) -
-          (Date.parse(a.metadata.creationTimestamp ?? '') || 0) ||
-        (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
+    const name = await newestDefaultClass(
+      this.#objects(),
+      this.#classType,
+      (c) => c.metadata.annotations?.['ingressclass.kubernetes.io/is-default-class'] === 'true',
     );
-    return marked[0]?.metadata.name;
+    if (name) spec.ingressClassName = name;
   }
 }

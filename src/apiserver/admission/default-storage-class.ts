@@ -1,6 +1,7 @@
 import type { ResourceType } from '../../api/resource.ts';
 import { isObject, type KubeObject } from '../../api/types.ts';
 import type { Admission, AdmissionRequest, ObjectStore } from '../object-store.ts';
+import { newestDefaultClass } from './default-class.ts';
 
 const defaultAnnotations = [
   'storageclass.kubernetes.io/is-default-class',
@@ -33,20 +34,7 @@ export class DefaultStorageClass implements Admission {
     if (req.operation !== 'CREATE' || req.type !== this.#claimType || req.subresource) return;
     const spec = isObject(req.obj.spec) ? req.obj.spec : undefined;
     if (!spec || spec.storageClassName !== undefined) return;
-    const name = await this.#defaultClass();
+    const name = await newestDefaultClass(this.#objects(), this.#classType, isDefaultClass);
     if (name) spec.storageClassName = name;
-  }
-
-  async #defaultClass(): Promise<string | undefined> {
-    const objects = this.#objects();
-    const page = await objects.store.list({ prefix: objects.prefix(this.#classType) });
-    const marked = page.items.map((kv) => objects.decode(kv)).filter(isDefaultClass);
-    marked.sort(
-      (a, b) =>
-        (Date.parse(b.metadata.creationTimestamp ?? '') || 0) -
-          (Date.parse(a.metadata.creationTimestamp ?? '') || 0) ||
-        (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
-    );
-    return marked[0]?.metadata.name;
   }
 }
