@@ -1,6 +1,5 @@
 import type { Informer, KubeObject, Workqueue } from '../client/index.ts';
 import { resources } from '../client/index.ts';
-import { ForbiddenError, NotFoundError } from '../lib/errors.ts';
 import type { Controller, ControllerContext, Syncable } from './controller.ts';
 import { newQueue } from './controller.ts';
 import { managedByLabel, serviceNameLabel } from './endpoint-slice.ts';
@@ -10,7 +9,7 @@ import {
   planSlices,
   type SliceEndpoint,
 } from './endpoint-slice-plan.ts';
-import { SliceTracker } from './endpoint-slice-tracker.ts';
+import { SliceWriter } from './endpoint-slice-writer.ts';
 import type { EndpointAddress, Endpoints } from './endpoints.ts';
 import type { Service } from './service-pods.ts';
 
@@ -66,14 +65,13 @@ export class EndpointSliceMirroringController implements Controller {
   readonly queue: Workqueue<string>;
   readonly workers = 5;
   readonly informers: Syncable[];
-  readonly #ctx: ControllerContext;
   readonly #services: Informer<Service>;
   readonly #endpoints: Informer<Endpoints>;
   readonly #slices: Informer<EndpointSlice>;
-  readonly #tracker = new SliceTracker();
+  readonly #writer: SliceWriter;
 
   constructor(ctx: ControllerContext) {
-    this.#ctx = ctx;
+    this.#writer = new SliceWriter(ctx.client);
     this.queue = newQueue(ctx);
     this.#services = ctx.informers.informerFor<Service>(resources.services);
     this.#endpoints = ctx.informers.informerFor<Endpoints>(resources.endpoints);
@@ -90,26 +88,14 @@ export class EndpointSliceMirroringController implements Controller {
         onUpdate: (_, o) => this.queue.add(key(o)),
         onDelete: (o) => this.queue.add(key(o)),
       });
-    // Events showing the controller's own writes need no sync; anyone else's change does.
-    const sliceChanged = (s: EndpointSlice, deleted = false) => {
-      for (const k of serviceIndex(s)) {
-        const own = this.#tracker.isOwn(k, s, deleted);
-        if (deleted) this.#tracker.observeDelete(k, s.metadata.name ?? '');
-        if (!own) this.queue.add(k);
-      }
-    };
-    this.#slices.addHandler({
-      onAdd: (s) => sliceChanged(s),
-      onUpdate: (_, s) => sliceChanged(s),
-      onDelete: (s) => sliceChanged(s, true),
-    });
+    this.#writer.follow(this.#slices, serviceIndex, (k) => this.queue.add(k));
   }
 
   async reconcile(key: string): Promise<void> {
     const [namespace = '', name = ''] = key.split('/');
     const svc = this.#services.store.get(key);
     const ep = this.#endpoints.store.get(key);
-    const existing = this.#tracker.view(key, this.#slices.store.byIndex('service', key));
+    const existing = this.#writer.existing(key, this.#slices.store.byIndex('service', key));
     const selector = svc?.spec?.selector;
     const mirror =
       svc &&
@@ -119,8 +105,8 @@ export class EndpointSliceMirroringController implements Controller {
     const groups = mirror && ep ? mirroredGroups(ep) : [];
     if (!mirror || !ep || groups.length === 0) {
       // Nothing to mirror: no slices (unlike the endpointslice controller, no empty placeholder).
-      for (const s of existing) await this.#delete(key, s);
-      if (!svc || !ep) this.#tracker.forget(key);
+      for (const s of existing) await this.#writer.remove(key, s);
+      if (!svc || !ep) this.#writer.forget(key);
       return;
     }
     const labels: Record<string, string> = { ...(ep.metadata.labels ?? {}) };
@@ -144,28 +130,7 @@ export class EndpointSliceMirroringController implements Controller {
       desired: groups,
       maxEndpointsPerSlice: 100,
     });
-    const client = this.#ctx.client;
-    for (const s of plan.create) {
-      try {
-        this.#tracker.wrote(key, await client.create(resources.endpointSlices, s));
-      } catch (err) {
-        if (err instanceof ForbiddenError) return; // the namespace is being deleted
-        throw err;
-      }
-    }
-    for (const s of plan.update) this.#tracker.wrote(key, await client.update(resources.endpointSlices, s));
-    for (const s of plan.delete) await this.#delete(key, s);
-  }
-
-  async #delete(key: string, s: EndpointSlice): Promise<void> {
-    try {
-      await this.#ctx.client.delete(resources.endpointSlices, s.metadata.name ?? '', {
-        namespace: s.metadata.namespace,
-      });
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
-    }
-    this.#tracker.deleted(key, s);
+    if (!(await this.#writer.apply(key, plan))) return;
   }
 }
 

@@ -1,6 +1,5 @@
 import type { Informer, Pod, Workqueue } from '../client/index.ts';
 import { resources } from '../client/index.ts';
-import { ForbiddenError, NotFoundError } from '../lib/errors.ts';
 import type { Controller, ControllerContext, Syncable } from './controller.ts';
 import { newQueue } from './controller.ts';
 import {
@@ -9,7 +8,7 @@ import {
   planSlices,
   type SliceEndpoint,
 } from './endpoint-slice-plan.ts';
-import { SliceTracker } from './endpoint-slice-tracker.ts';
+import { SliceWriter } from './endpoint-slice-writer.ts';
 import { followServicesAndPods } from './service-pod-informers.ts';
 import {
   endpointConditions,
@@ -61,11 +60,12 @@ export class EndpointSliceController implements Controller {
   readonly #services: Informer<Service>;
   readonly #pods: Informer<Pod>;
   readonly #slices: Informer<EndpointSlice>;
-  readonly #tracker = new SliceTracker();
+  readonly #writer: SliceWriter;
   readonly #max: number;
 
   constructor(ctx: ControllerContext, opts: EndpointSliceOptions = {}) {
     this.#ctx = ctx;
+    this.#writer = new SliceWriter(ctx.client);
     this.#max = opts.maxEndpointsPerSlice ?? defaultMaxEndpointsPerSlice;
     this.queue = newQueue(ctx);
     const followed = followServicesAndPods(ctx.informers, (k) => this.queue.add(k));
@@ -77,30 +77,18 @@ export class EndpointSliceController implements Controller {
       { service: serviceIndex },
     );
     this.informers = [this.#services, this.#pods, this.#slices];
-    // Events showing the controller's own writes need no sync; anyone else's change does.
-    const sliceChanged = (s: EndpointSlice, deleted = false) => {
-      for (const k of serviceIndex(s)) {
-        const own = this.#tracker.isOwn(k, s, deleted);
-        if (deleted) this.#tracker.observeDelete(k, s.metadata.name ?? '');
-        if (!own) this.queue.add(k);
-      }
-    };
-    this.#slices.addHandler({
-      onAdd: (s) => sliceChanged(s),
-      onUpdate: (_, s) => sliceChanged(s),
-      onDelete: (s) => sliceChanged(s, true),
-    });
+    this.#writer.follow(this.#slices, serviceIndex, (k) => this.queue.add(k));
   }
 
   async reconcile(key: string): Promise<void> {
     const [namespace = '', name = ''] = key.split('/');
     const svc = this.#services.store.get(key);
-    const existing = this.#tracker.view(key, this.#slices.store.byIndex('service', key));
+    const existing = this.#writer.existing(key, this.#slices.store.byIndex('service', key));
     const selector = svc ? managedSelector(svc) : undefined;
     if (!svc || !selector) {
       // Gone (the garbage collector would also get there, through ownerReferences) or no longer selecting pods.
-      for (const s of existing) await this.#delete(key, s);
-      if (!svc) this.#tracker.forget(key);
+      for (const s of existing) await this.#writer.remove(key, s);
+      if (!svc) this.#writer.forget(key);
       return;
     }
     const pods = selectedPods(this.#pods.store, svc).filter((p) => shouldPodBeInEndpoints(p, true));
@@ -122,19 +110,7 @@ export class EndpointSliceController implements Controller {
       desired: groupEndpoints(svc, pods),
       maxEndpointsPerSlice: this.#max,
     });
-    const client = this.#ctx.client;
-    // Creates and updates before deletes: an endpoint moving between slices is never absent.
-    for (const s of plan.create) {
-      try {
-        this.#tracker.wrote(key, await client.create(resources.endpointSlices, s));
-      } catch (err) {
-        // The namespace is being deleted: its slices go with it.
-        if (err instanceof ForbiddenError) return;
-        throw err;
-      }
-    }
-    for (const s of plan.update) this.#tracker.wrote(key, await client.update(resources.endpointSlices, s));
-    for (const s of plan.delete) await this.#delete(key, s);
+    if (!(await this.#writer.apply(key, plan))) return;
     if (plan.create.length + plan.update.length + plan.delete.length > 0)
       this.#ctx.log.debug(
         {
@@ -145,17 +121,6 @@ export class EndpointSliceController implements Controller {
         },
         'endpoint slices synced',
       );
-  }
-
-  async #delete(key: string, s: EndpointSlice): Promise<void> {
-    try {
-      await this.#ctx.client.delete(resources.endpointSlices, s.metadata.name ?? '', {
-        namespace: s.metadata.namespace,
-      });
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
-    }
-    this.#tracker.deleted(key, s);
   }
 
   /** The Service's labels with the slice's own (upstream's setEndpointSliceLabels). */
