@@ -6,7 +6,7 @@
  * failure (CNI DEL of leftover sandboxes, then rules, links and mounts by name).
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +22,7 @@ import { HttpClient, loadKubeconfig, type Pod } from '../src/client/index.ts';
 import { Engine } from '../src/engine/engine.ts';
 import { silentLogger } from '../src/lib/logger.ts';
 import { MemoryStore } from '../src/storage/memory.ts';
-import { startServer, type TestServer } from './apiserver-harness.ts';
+import { run, startServer, type TestServer } from './apiserver-harness.ts';
 import { removeChainsOf, removePortmapScaffolding } from './support/cni-cleanup.ts';
 
 const busybox = new URL('../.images/busybox.tar', import.meta.url).pathname;
@@ -105,7 +105,8 @@ export class AgentCluster {
     const env = { ...process.env, HOME: join(this.dir, 'home'), KUBECONFIG: kubeconfig };
     return {
       kubeconfig,
-      kubectl: (args, opts = {}) => runKubectl(args, opts.stdin, env),
+      kubectl: (args, opts = {}) =>
+        run('/usr/bin/kubectl', args, { stdin: opts.stdin, env, timeoutMs: 60_000 }),
       stop: async () => {
         await api.stop();
         await store.close();
@@ -269,29 +270,4 @@ export async function until<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-function runKubectl(
-  args: string[],
-  stdin: string | undefined,
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/kubectl', args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => {
-      stdout += b.toString();
-    });
-    child.stderr.on('data', (b: Buffer) => {
-      stderr += b.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    child.stdin.end(stdin ?? '');
-  });
 }

@@ -38,7 +38,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function run(
+/** Runs a command to completion (SIGKILL after `timeoutMs`, default 30 s) and collects its output. */
+export function run(
   cmd: string,
   args: string[],
   opts: { stdin?: string; env: NodeJS.ProcessEnv; timeoutMs?: number },

@@ -17,7 +17,7 @@ import { PodNetwork } from '../../src/agent/network.ts';
 import { HttpClient, loadKubeconfig } from '../../src/client/index.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
-import { freePort, type KubectlResult } from '../apiserver-harness.ts';
+import { freePort, type KubectlResult, run } from '../apiserver-harness.ts';
 import { removeChainsOf, removePortmapScaffolding } from './cni-cleanup.ts';
 import { busyboxArchive, droverBin } from './engine-daemon.ts';
 
@@ -115,7 +115,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
   const logStream = createWriteStream(logFile, { flags: 'a' });
 
   const kubectl = (a: string[], opts: { stdin?: string; timeoutMs?: number } = {}) =>
-    run('/usr/bin/kubectl', a, env, opts.stdin, opts.timeoutMs);
+    run('/usr/bin/kubectl', a, { env, stdin: opts.stdin, timeoutMs: opts.timeoutMs ?? 60_000 });
   const cluster: Cluster = {
     dir,
     prefix,
@@ -288,31 +288,4 @@ export async function until<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-function run(
-  cmd: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  stdin?: string,
-  timeoutMs = 60_000,
-): Promise<KubectlResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => {
-      stdout += b.toString();
-    });
-    child.stderr.on('data', (b: Buffer) => {
-      stderr += b.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    child.stdin.end(stdin ?? '');
-  });
 }
