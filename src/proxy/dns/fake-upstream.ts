@@ -46,7 +46,19 @@ function reply(q: Question, id: number, records: Record<string, Answer[]>, trunc
   });
 }
 
+/** Starts it; with port 0, tries again when TCP finds the port UDP got already taken. */
 export async function startFakeUpstream(o: FakeUpstreamOptions): Promise<FakeUpstream> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(o);
+    } catch (err) {
+      if ((o.port ?? 0) !== 0 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5)
+        throw err;
+    }
+  }
+}
+
+async function startOnce(o: FakeUpstreamOptions): Promise<FakeUpstream> {
   const host = o.host ?? '127.0.0.1';
   const asked: string[] = [];
   const udp = createSocket('udp4');
@@ -84,7 +96,15 @@ export async function startFakeUpstream(o: FakeUpstreamOptions): Promise<FakeUps
       sock.end(Buffer.concat([len, out]));
     });
   });
-  await new Promise<void>((resolve) => tcp.listen({ host, port }, resolve));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.listen({ host, port }, resolve);
+    });
+  } catch (err) {
+    udp.close();
+    throw err;
+  }
   return {
     host,
     port,

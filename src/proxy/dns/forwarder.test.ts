@@ -76,7 +76,7 @@ test('forwarder: a dead upstream is skipped after the timeout; none left is SERV
 test('resolv.conf: nameservers in order, comments and junk skipped', () => {
   const text =
     '# hi\nsearch x\nnameserver 10.0.0.2 # c\nnameserver fe80::1%eth0\nnameserver bogus\n;x\nnameserver 10.0.0.3\n';
-  assert.deepEqual(parseNameservers(text), ['10.0.0.2', 'fe80::1', '10.0.0.3']);
+  assert.deepEqual(parseNameservers(text), ['10.0.0.2', 'fe80::1%eth0', '10.0.0.3']);
 });
 
 test('resolv.conf: skips ourselves and re-reads a changed file', async (t) => {

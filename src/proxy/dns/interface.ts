@@ -40,7 +40,7 @@ async function mustIp(what: string, args: string[]): Promise<void> {
 
 /** Interface names are at most 15 bytes (IFNAMSIZ - 1). */
 export function dnsLinkName(prefix: string | undefined): string {
-  const name = `${prefix || 'drv'}dns0`;
+  const name = `${prefix ?? 'drover-'}dns0`;
   if (name.length > 15)
     throw new UnavailableError(`naming the dns interface: ${name} is longer than 15 bytes`);
   return name;

@@ -22,7 +22,7 @@ export interface NodeDnsOptions {
   clusterDNS: string;
   /** Cluster domain (default cluster.local). */
   domain?: string;
-  /** Kernel-object name prefix: the link is `<prefix>dns0` (`drvdns0` without one). */
+  /** Kernel-object name prefix: the link is `<prefix>dns0` (`drover-dns0` without one). */
   namePrefix?: string;
   /** Where the host's resolvers are listed (default /etc/resolv.conf). */
   resolvConf?: string;

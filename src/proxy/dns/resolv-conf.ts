@@ -18,8 +18,8 @@ export function parseNameservers(text: string): string[] {
     const line = raw.replace(/[#;].*$/, '').trim();
     const [key, value] = line.split(/\s+/);
     if (key !== 'nameserver' || !value) continue;
-    const host = value.replace(/%.*$/, '');
-    if (isIP(host)) out.push(host);
+    // A link-local IPv6 server keeps its zone (fe80::1%eth0): sending needs it.
+    if (isIP(value.replace(/%.*$/, ''))) out.push(value);
   }
   return out;
 }
