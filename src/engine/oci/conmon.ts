@@ -138,6 +138,9 @@ export async function spawnConmon(
     // stderr is not kept: the monitoring conmon inherits it and would die of SIGPIPE once we close it.
     stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
     env: { ...process.env, _OCI_SYNCPIPE: '3' },
+    // conmon also drops an `oom` marker into its working directory on an OOM
+    // kill; keep it with the container's state, not wherever we were started.
+    cwd: a.persistDir,
   });
   child.unref();
   const sync = child.stdio[3] as Readable;
