@@ -125,7 +125,12 @@ test('the seed lab: a NodePort Service spreads over every replica, from the node
   nodePort = svc.spec.ports[0].nodePort;
   clusterIP = svc.spec.clusterIP;
 
-  // Every replica answers through 127.0.0.1:<nodePort>.
+  // Every replica answers through 127.0.0.1:<nodePort> (once the rules list all three).
+  await until(
+    'all replicas in the rules',
+    async () => web.every((p) => table().stdout.includes(`${p.ip} . 8080`)),
+    10_000,
+  );
   await until('the node port to answer', () => get('127.0.0.1', nodePort).then(Boolean, () => false), 10_000);
   const viaNode = await hostsOf('127.0.0.1', nodePort, 40);
   assert.deepEqual(
@@ -141,8 +146,8 @@ test('the seed lab: a NodePort Service spreads over every replica, from the node
   assert.deepEqual([...new Set(viaPod)].sort(), web.map((p) => p.name).sort());
 
   // Hairpin: a replica reaching its own Service (sometimes itself).
-  const self = await fetchFromPod(web[0]?.name ?? '', clusterIP, 12);
-  assert.equal(self.length, 12);
+  const self = await fetchFromPod(web[0]?.name ?? '', clusterIP, 30);
+  assert.equal(self.length, 30);
   assert.ok(self.includes(web[0]?.name ?? ''), 'the replica reached itself through the Service');
 
   // default/kubernetes leads to the API server (a TLS server: it answers a plain request with an alert).

@@ -68,9 +68,8 @@ export function skeleton(): Skeleton {
       'services',
       [
         `ip daddr . meta l4proto . th dport vmap @${maps.serviceIps}`,
-        // Node ports from other hosts and from 127.0.0.1 are masqueraded (see rules.ts loopbackMasq).
+        // Node ports from other hosts are masqueraded (rules.ts says who and why).
         `fib daddr type local fib saddr type != local meta l4proto . th dport @${maps.masqueradeNodePorts} jump ${markChain}`,
-        `fib daddr type local ip saddr 127.0.0.0/8 meta l4proto . th dport @${maps.masqueradeNodePorts} jump ${markChain}`,
         `fib daddr type local meta l4proto . th dport vmap @${maps.nodePorts}`,
       ],
     ],
@@ -87,6 +86,8 @@ export function skeleton(): Skeleton {
       [
         // A pod reaching itself through its Service must see another source, or it drops the reply.
         `ct status dnat ip saddr . ip daddr @${maps.hairpin} masquerade`,
+        // 127.0.0.1 to a node port or cluster IP: the pod cannot answer 127.0.0.1.
+        'ct status dnat ip saddr 127.0.0.0/8 masquerade',
         `meta mark & ${masqueradeMark} == 0 return`,
         `meta mark set meta mark ^ ${masqueradeMark}`,
         // Port-preserving, not fully-random (upstream's choice against a UDP insert race): the

@@ -29,10 +29,7 @@ const two = [
 ];
 const dnat2 =
   'meta l4proto tcp dnat ip addr . port to numgen random mod 2 map { 0 : 10.42.0.5 . 8080, 1 : 10.42.0.6 . 8080 }';
-const masq = [
-  'ip saddr != 10.42.0.0/16 fib saddr type != local jump mark-for-masquerade',
-  'ip saddr 127.0.0.0/8 jump mark-for-masquerade',
-];
+const masq = ['ip saddr != 10.42.0.0/16 fib saddr type != local jump mark-for-masquerade'];
 const svcChain = 'service-default/web/tcp/http';
 const extChain = 'external-default/web/tcp/http';
 const nodePort = { ...cip, type: 'NodePort' as const, ports: [{ name: 'http', port: 80, nodePort: 30080 }] };
@@ -89,7 +86,6 @@ const cases: Case[] = [
       [svcChain]: [...masq, dnat2],
       [extChain]: [
         `ip saddr 10.42.0.0/16 goto ${svcChain}`,
-        'ip saddr 127.0.0.0/8 jump mark-for-masquerade',
         `fib saddr type local goto ${svcChain}`,
         'meta l4proto tcp dnat to 10.42.0.5:8080',
       ],
@@ -128,11 +124,7 @@ const cases: Case[] = [
     ctx: { loadBalancerPorts: new Set(['tcp . 80']) },
     chains: {
       [svcChain]: [...masq, dnat2],
-      [extChain]: [
-        'fib saddr type != local jump mark-for-masquerade',
-        'ip saddr 127.0.0.0/8 jump mark-for-masquerade',
-        `goto ${svcChain}`,
-      ],
+      [extChain]: ['fib saddr type != local jump mark-for-masquerade', `goto ${svcChain}`],
     },
     elements: {
       'cluster-ips': ['10.43.0.5'],

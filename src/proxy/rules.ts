@@ -29,15 +29,14 @@ export const markChain = 'mark-for-masquerade';
 
 /**
  * Who is masqueraded. Connections from other hosts, so the reply comes back through this node
- * (for node ports always, for cluster IPs when from outside the pod network), and from
- * 127.0.0.1 (no pod can answer that). Not the node's own other addresses, unlike upstream: the
- * reply to an address of this node comes back to it anyway, and masquerading them would put
- * the node's connections and the pods' own in one port space at the backend, where TIME_WAIT
- * sockets of one refuse the SYNs of the other (measured: a quarter of new connections waiting
- * a second for their SYN to be retried under bench/proxy-throughput.ts).
+ * (for node ports always, for cluster IPs when from outside the pod network); and, by one rule
+ * in base.ts, every DNATed connection from 127.0.0.1 (no pod can answer that). Not the node's
+ * own other addresses, unlike upstream: the reply to an address of this node comes back to it
+ * anyway, and masquerading them would put the node's connections and the pods' own in one port
+ * space at the backend, where TIME_WAIT sockets of one refuse the SYNs of the other (seen as a
+ * quarter of new connections waiting a second for a retried SYN in bench/proxy-throughput.ts).
  */
-export const loopbackMasq = `ip saddr 127.0.0.0/8 jump ${markChain}`;
-const externalMasq = [`fib saddr type != local jump ${markChain}`, loopbackMasq];
+const externalMasq = `fib saddr type != local jump ${markChain}`;
 
 /** What the proxy writes for one Service; equal inputs give equal RuleSets. */
 export interface RuleSet {
@@ -134,7 +133,7 @@ export function addPortRules(model: ServicePortModel, ctx: RuleContext, rs: Rule
       const chain = `service-${m.id}`;
       const masq = ctx.masqueradeAll
         ? [`jump ${markChain}`]
-        : [`ip saddr != ${ctx.clusterCIDR} fib saddr type != local jump ${markChain}`, loopbackMasq];
+        : [`ip saddr != ${ctx.clusterCIDR} fib saddr type != local jump ${markChain}`];
       rs.chains.set(chain, [...masq, ...dnatRules(m, m.internalLocal ? m.localBackends : m.backends, rs)]);
       element(rs, maps.serviceIps, key, `goto ${chain}`);
     } else {
@@ -169,17 +168,13 @@ export function addPortRules(model: ServicePortModel, ctx: RuleContext, rs: Rule
     return;
   }
   if (!m.externalLocal || ctx.masqueradeAll) {
-    rs.chains.set(
-      chain,
-      ctx.masqueradeAll ? [`jump ${markChain}`, ...cluster] : [...externalMasq, ...cluster],
-    );
+    rs.chains.set(chain, ctx.masqueradeAll ? [`jump ${markChain}`, ...cluster] : [externalMasq, ...cluster]);
   } else {
     // Policy Local keeps the client's address, so only this node's endpoints may answer. Pods
     // and the node itself are not "external": they use every endpoint (as upstream does; the
-    // node masqueraded only from 127.0.0.1, see loopbackMasq).
+    // node masqueraded only from 127.0.0.1, by base.ts).
     rs.chains.set(chain, [
       ...cluster.map((r) => `ip saddr ${ctx.clusterCIDR} ${r}`),
-      loopbackMasq,
       ...cluster.map((r) => `fib saddr type local ${r}`),
       ...dnatRules(m, m.localBackends, rs),
     ]);
