@@ -10,7 +10,15 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PodNetwork } from '../../src/agent/network.ts';
@@ -107,8 +115,12 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
     '0',
     '--ingress-https-port',
     '0',
+    // Cluster DNS forwards other names to these resolvers: none, so no test query leaves the host.
+    '--resolv-conf',
+    join(dir, 'resolv.conf'),
     ...(o.args ?? []),
   ];
+  writeFileSync(join(dir, 'resolv.conf'), '# no upstream resolvers in tests\n');
   const env = { ...process.env, HOME: join(dir, 'home'), KUBECONFIG: kubeconfig };
   let child: ChildProcess | undefined;
   let tail = '';
