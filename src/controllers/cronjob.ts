@@ -6,11 +6,11 @@ import {
   resources,
   type Workqueue,
 } from '../client/index.ts';
+import { parseSchedule, type Schedule } from '../lib/cron.ts';
 import { AlreadyExistsError, describeError, NotFoundError } from '../lib/errors.ts';
 import { canonicalJsonOf } from './canonical-json.ts';
 import type { Controller, ControllerContext, Syncable } from './controller.ts';
 import { newQueue, timestamp, updateStatusFresh } from './controller.ts';
-import { parseSchedule, type Schedule } from './cron.ts';
 import { EventRecorder } from './events.ts';
 import { finishedCondition } from './job.ts';
 import { byControllerUid, controllerRef, newControllerRef } from './owner-refs.ts';

@@ -1,3 +1,4 @@
+import { parseSchedule, validTimeZone } from '../../lib/cron.ts';
 import type { ResourceType } from '../resource.ts';
 import {
   age,
@@ -157,8 +158,23 @@ export const cronJob: ResourceType = {
       const out = validateMeta(obj, 'subdomain');
       const sched = getPath(obj, ['spec', 'schedule']);
       if (typeof sched !== 'string' || sched.trim() === '') out.push(required('spec.schedule'));
-      else if (!sched.startsWith('@') && sched.trim().split(/\s+/).length !== 5)
-        out.push(invalid('spec.schedule', sched, 'expected exactly 5 fields'));
+      else {
+        try {
+          parseSchedule(sched);
+        } catch (err) {
+          // The parser's message names the fault ("... minute 61 out of range ..."), as upstream's does.
+          out.push(
+            invalid(
+              'spec.schedule',
+              sched,
+              (err as Error).message.replace(/^parsing cron schedule "[^"]*": /, ''),
+            ),
+          );
+        }
+      }
+      const tz = getPath(obj, ['spec', 'timeZone']);
+      if (typeof tz === 'string' && !validTimeZone(tz))
+        out.push(invalid('spec.timeZone', tz, 'unknown time zone ' + tz));
       out.push(...validateJobSpec(getPath(obj, ['spec', 'jobTemplate', 'spec']), 'spec.jobTemplate.spec'));
       if ((obj.metadata.name ?? '').length > 52)
         out.push(invalid('metadata.name', obj.metadata.name, 'must be no more than 52 characters'));

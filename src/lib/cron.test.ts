@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { InvalidError } from '../lib/errors.ts';
 import { parseSchedule } from './cron.ts';
+import { InvalidError } from './errors.ts';
 
 const t = (s: string) => Date.parse(s);
 const iso = (ms: number | undefined) => (ms === undefined ? 'none' : new Date(ms).toISOString());

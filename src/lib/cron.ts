@@ -1,4 +1,4 @@
-import { InvalidError } from '../lib/errors.ts';
+import { InvalidError } from './errors.ts';
 
 /**
  * A parsed cron schedule (standard five fields: minute hour day-of-month
@@ -64,6 +64,16 @@ function wallClock(fmt: Intl.DateTimeFormat, ms: number): number {
   const p = Object.fromEntries(fmt.formatToParts(ms).map((x) => [x.type, x.value]));
   const hour = Number(p.hour) % 24;
   return Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), hour, Number(p.minute));
+}
+
+/** Whether `tz` is an IANA time zone name this runtime knows (CronJob spec.timeZone). */
+export function validTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return tz !== '' && !tz.toLowerCase().startsWith('local');
+  } catch {
+    return false;
+  }
 }
 
 /** Parses `spec`; throws InvalidError with what is wrong. */
