@@ -197,6 +197,25 @@ test('rollout pause holds a template change until rollout resume', async () => {
   );
 });
 
+test('bad input: undo to a revision that does not exist, an invalid cron schedule', async () => {
+  const undo = await server.kubectl(['-n', ns, 'rollout', 'undo', 'deployment/web', '--to-revision=99']);
+  assert.notEqual(undo.code, 0);
+  assert.match(undo.stderr, /unable to find specified revision 99 in history/);
+  const cron = await server.kubectl([
+    '-n',
+    ns,
+    'create',
+    'cronjob',
+    'bad-schedule',
+    '--image=busybox',
+    '--schedule=61 * * * *',
+    '--',
+    'true',
+  ]);
+  assert.notEqual(cron.code, 0);
+  assert.match(cron.stderr, /is invalid: spec\.schedule: Invalid value: "61 \* \* \* \*"/);
+});
+
 test('deleting the deployment removes its ReplicaSets and pods (garbage collector)', async () => {
   await kubectl('-n', ns, 'delete', 'deployment', 'web');
   await until(async () => (await replicaSets()).length === 0, 'replicasets collected');
