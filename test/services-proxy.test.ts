@@ -268,8 +268,17 @@ test('ClientIP affinity sticks; a Service without endpoints refuses', async () =
   assert.equal(err, 'ECONNREFUSED');
 });
 
-test('stopping the node removes its table', async () => {
+test('stopping the node removes its table; starting it restores the rules', async () => {
   assert.equal(table().status, 0, 'the table exists while the node runs');
   await c.stopServer();
   assert.notEqual(table().status, 0, 'the table is gone');
+  await c.startServer();
+  await until('the table back', async () => table().status === 0);
+  // The agent re-adopts the pods and the slices settle: the NodePort answers again within seconds.
+  await until(
+    'the node port to answer again',
+    () => get('127.0.0.1', nodePort).then(Boolean, () => false),
+    15_000,
+  );
+  assert.ok((await hostsOf('127.0.0.1', nodePort, 6)).size >= 1);
 });

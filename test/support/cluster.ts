@@ -62,6 +62,8 @@ export interface Cluster {
   log(): string;
   /** Stops the server (pods keep running, as after a real stop). */
   stopServer(): Promise<void>;
+  /** Starts the stopped server again with the same flags; resolves once its agent is back. */
+  startServer(): Promise<void>;
   /** Stops everything, removes containers and kernel objects; returns what could not be removed. */
   stop(): Promise<string[]>;
 }
@@ -155,6 +157,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
       return { code: res.status ?? -1, stdout: res.stdout ?? '', stderr: res.stderr ?? '' };
     },
     log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : tail),
+    startServer: async () => undefined,
     async stopServer() {
       if (!child || child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child?.once('exit', resolve));
@@ -250,15 +253,17 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
       .filter((t) => t.split(' ')[1]?.startsWith(prefix));
   }
 
-  child = spawn(droverBin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr?.on('data', (b: Buffer) => {
-    logStream.write(b);
-    tail = (tail + b.toString()).slice(-8000);
-  });
-  const deadline = Date.now() + (o.readyTimeoutMs ?? 60_000);
-  try {
+  /** Spawns the server and waits until this node's agent has renewed its Lease since `since`. */
+  async function launch(since: number): Promise<void> {
+    const proc = spawn(droverBin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = proc;
+    proc.stderr?.on('data', (b: Buffer) => {
+      logStream.write(b);
+      tail = (tail + b.toString()).slice(-8000);
+    });
+    const deadline = Date.now() + (o.readyTimeoutMs ?? 60_000);
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`drover server exited early:\n${tail}`);
+      if (proc.exitCode !== null) throw new Error(`drover server exited early:\n${tail}`);
       if (existsSync(kubeconfig)) {
         const res = await kubectl([
           'get',
@@ -267,11 +272,25 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
           '-o',
           'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
         ]);
-        if (res.code === 0 && res.stdout === 'True') break;
+        const lease = await kubectl([
+          '-n',
+          'kube-node-lease',
+          'get',
+          'lease',
+          nodeName,
+          '-o',
+          'jsonpath={.spec.renewTime}',
+        ]);
+        if (res.code === 0 && res.stdout === 'True' && Date.parse(lease.stdout) >= since - 1000) return;
       }
       if (Date.now() > deadline) throw new Error(`the cluster's node did not become Ready:\n${tail}`);
       await new Promise((res) => setTimeout(res, 100));
     }
+  }
+  cluster.startServer = () => launch(Date.now());
+
+  try {
+    await launch(Date.now());
     cluster.client = new HttpClient(await loadKubeconfig(kubeconfig));
   } catch (err) {
     await cluster.stop();
