@@ -34,6 +34,8 @@ function isMounted(path: string): boolean {
 
 export class PodIpc {
   readonly root: string;
+  /** Namespaces made or seen mounted by this process: steady-state syncs skip reading mountinfo. */
+  readonly #known = new Set<string>();
 
   constructor(o: { root: string }) {
     this.root = o.root;
@@ -46,14 +48,18 @@ export class PodIpc {
   /** The namespace's path (created when missing). */
   async setup(uid: string): Promise<string> {
     const path = join(this.root, uid);
-    if (isMounted(path)) return path;
-    await mkdir(this.root, { recursive: true, mode: 0o700 });
-    await writeFile(path, '');
-    await run('unshare', [`--ipc=${path}`, 'true']);
+    if (this.#known.has(uid)) return path;
+    if (!isMounted(path)) {
+      await mkdir(this.root, { recursive: true, mode: 0o700 });
+      await writeFile(path, '');
+      await run('unshare', [`--ipc=${path}`, 'true']);
+    }
+    this.#known.add(uid);
     return path;
   }
 
   async teardown(uid: string): Promise<void> {
+    this.#known.delete(uid);
     const path = join(this.root, uid);
     if (isMounted(path)) await run('umount', [path]).catch(() => run('umount', ['-l', path]));
     await rm(path, { force: true });

@@ -52,6 +52,8 @@ export class PodNetwork {
   readonly list: CniConfList;
   readonly #o: PodNetworkOptions;
   readonly #prefix: string;
+  /** Pod addresses set up (or found) by this process: steady-state syncs skip the CNI cache file. */
+  readonly #ips = new Map<string, string>();
 
   constructor(o: PodNetworkOptions) {
     this.#o = o;
@@ -116,11 +118,16 @@ export class PodNetwork {
     if (pod.spec?.hostNetwork) return { netnsPath: null };
     const uid = pod.metadata.uid ?? '';
     const name = this.netnsName(uid);
+    const known = this.#ips.get(uid);
+    if (known && netnsExists(name)) return { netnsPath: netnsPathOf(name), podIP: known };
     const rt = this.#runtime(uid, pod);
     if (netnsExists(name)) {
       const cached = await this.cni.cachedResult(this.list, rt);
       const ip = firstIP(cached?.ips);
-      if (ip) return { netnsPath: netnsPathOf(name), podIP: ip };
+      if (ip) {
+        this.#ips.set(uid, ip);
+        return { netnsPath: netnsPathOf(name), podIP: ip };
+      }
     } else {
       await createNetns(name, { loopback: true });
     }
@@ -129,6 +136,7 @@ export class PodNetwork {
       const list = rt.capabilityArgs ? this.list : { ...this.list, plugins: this.list.plugins.slice(0, 1) };
       const result = await this.cni.add(list, rt);
       const ip = firstIP(result.ips);
+      if (ip) this.#ips.set(uid, ip);
       this.#o.log.debug({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, ip }, 'pod network set up');
       return { netnsPath: netnsPathOf(name), podIP: ip };
     } catch (err) {
@@ -140,10 +148,15 @@ export class PodNetwork {
 
   /** CNI DEL (frees the address, the veth and the NAT/port rules), then the namespace. Idempotent. */
   async teardown(uid: string): Promise<void> {
+    this.#ips.delete(uid);
     const rt = this.#runtime(uid);
     const cached = await this.#cacheEntry(rt);
     rt.capabilityArgs = cached?.capabilityArgs;
     const name = this.netnsName(uid);
+    // No cache entry and no namespace: a DEL already finished (it drops the cache, then the
+    // namespace goes) or nothing was ever added (the namespace is made before ADD). Repeated
+    // clean-ups of a deleted pod then cost no plugin processes.
+    if (!cached && !netnsExists(name)) return;
     // With the namespace gone the plugins still release what lives outside it.
     if (!netnsExists(name)) rt.netns = '';
     // A pod added without host ports never ran portmap: one plugin process less (as in setup).
