@@ -186,7 +186,10 @@ export class Agent {
     await this.#collectGarbage();
     this.#pods.addHandler({
       onAdd: (p) => this.#queue.add(keyOf(p)),
-      onUpdate: (_old, p) => this.#queue.add(keyOf(p)),
+      // Status is ours to write: a status-only change (mostly our own write coming back) needs no sync.
+      onUpdate: (old, p) => {
+        if (!statusOnlyChange(old, p)) this.#queue.add(keyOf(p));
+      },
       onDelete: (p) => this.#queue.add(keyOf(p)),
     });
     this.#running.push(
@@ -404,4 +407,19 @@ export class Agent {
       },
     };
   }
+}
+
+/** Whether two versions of a pod differ in status (and bookkeeping) only, not in spec or metadata. */
+function statusOnlyChange(old: Pod, cur: Pod): boolean {
+  const strip = (p: Pod) => {
+    const {
+      resourceVersion: _rv,
+      managedFields: _mf,
+      ...metadata
+    } = p.metadata as Pod['metadata'] & {
+      managedFields?: unknown;
+    };
+    return JSON.stringify([metadata, p.spec]);
+  };
+  return strip(old) === strip(cur);
 }

@@ -9,12 +9,13 @@
  * idempotent and survive an agent restart: the namespace is
  * `<netnsPrefix>pod-<uid>`, the CNI container id is the pod uid.
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pod } from '../client/index.ts';
 import { type CniConfList, CniExecutor, type CniRuntime } from '../engine/network/cni.ts';
 import { createNetns, deleteNetns, netnsDir, netnsExists, netnsPathOf } from '../engine/network/netns.ts';
+import { runTool } from '../engine/network/tool.ts';
 import type { Logger } from '../lib/logger.ts';
 
 export interface PodNetworkOptions {
@@ -54,6 +55,7 @@ export class PodNetwork {
   readonly #prefix: string;
   /** Pod addresses set up (or found) by this process: steady-state syncs skip the CNI cache file. */
   readonly #ips = new Map<string, string>();
+  #netnsMounted = false;
 
   constructor(o: PodNetworkOptions) {
     this.#o = o;
@@ -129,7 +131,7 @@ export class PodNetwork {
         return { netnsPath: netnsPathOf(name), podIP: ip };
       }
     } else {
-      await createNetns(name, { loopback: true });
+      await this.#createNetns(name);
     }
     try {
       // portmap only when the pod asks for host ports: one plugin process less per pod.
@@ -142,6 +144,39 @@ export class PodNetwork {
     } catch (err) {
       // libcni's contract: a failed ADD is undone by DEL.
       await this.teardown(uid).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * `ip netns add` and `ip -n <ns> link set lo up` in one process: unshare
+   * makes the namespace, binds it to /run/netns/<name> and runs `ip` inside.
+   * Only once /run/netns is the shared mount `ip netns add` makes (the first
+   * namespace of the node goes through it), so both leave the same state.
+   */
+  async #createNetns(name: string): Promise<void> {
+    if (!this.#netnsMounted) {
+      this.#netnsMounted = readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .some((l) => l.split(' ')[4] === netnsDir && / shared:\d+/.test(l));
+      if (!this.#netnsMounted) {
+        await createNetns(name, { loopback: true });
+        return;
+      }
+    }
+    const path = netnsPathOf(name);
+    await writeFile(path, '');
+    try {
+      await runTool(`creating network namespace ${name}`, 'unshare', [
+        `--net=${path}`,
+        'ip',
+        'link',
+        'set',
+        'lo',
+        'up',
+      ]);
+    } catch (err) {
+      await deleteNetns(name).catch(() => undefined);
       throw err;
     }
   }
