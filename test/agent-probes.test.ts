@@ -1,9 +1,11 @@
 // Probes and lifecycle against real containers: readiness (httpGet) holds
 // the pod NotReady until the app answers; a failing liveness probe (exec)
-// restarts the container; tcpSocket readiness; a startup probe holds
+// restarts the container; tcpSocket and grpc readiness; a startup probe holds
 // liveness back; postStart and preStop hooks run; runAsNonRoot is enforced.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { AgentCluster, statuses, until } from './agent-harness.ts';
 
@@ -74,6 +76,49 @@ test('tcpSocket readiness', async () => {
     ],
   });
   await c.waitPod('tcp', 'Ready', (p) => ready(p) === 'True');
+});
+
+test('grpc readiness: SERVING makes the pod Ready, NOT_SERVING keeps it NotReady', async () => {
+  // The health server runs on the host; hostNetwork pods have the host's IP as their pod IP.
+  const server = http2.createServer();
+  const asked = new Map<string, number>();
+  server.on('stream', (stream) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (b: Buffer) => chunks.push(b));
+    stream.on('end', () => {
+      const service = Buffer.concat(chunks).subarray(7).toString();
+      asked.set(service, (asked.get(service) ?? 0) + 1);
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.end(Buffer.from([0, 0, 0, 0, 2, 0x08, service === 'db' ? 2 : 1]));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
+  const port = (server.address() as AddressInfo).port;
+  try {
+    const probed = (name: string, service: string) =>
+      c.apply(name, {
+        hostNetwork: true,
+        containers: [
+          {
+            name: 'app',
+            image: 'busybox',
+            command: ['sleep', '3600'],
+            readinessProbe: { grpc: { port, service }, periodSeconds: 1, failureThreshold: 1 },
+          },
+        ],
+      });
+    await probed('grpc-web', 'web');
+    await probed('grpc-db', 'db');
+    await c.waitPod('grpc-web', 'Ready', (p) => ready(p) === 'True');
+    // Once its probe has been answered NOT_SERVING twice, the pod's status shows it NotReady.
+    await until('two probes of grpc-db', async () => (asked.get('db') ?? 0) >= 2);
+    const db = await c.waitPod('grpc-db', 'Running', (p) => p.status?.phase === 'Running');
+    assert.equal(ready(db), 'False');
+    assert.equal(statuses(db)[0]?.ready, false);
+  } finally {
+    server.close();
+  }
 });
 
 test('a startup probe holds readiness and liveness back until it passes', async () => {

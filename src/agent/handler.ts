@@ -1,11 +1,13 @@
 /**
  * Running a container "handler" the way probes and lifecycle hooks share
  * it: exec (a process in the container through the engine, success = exit
- * 0), httpGet (success = 200-399) or tcpSocket (success = connect), each
+ * 0), httpGet (success = 200-399), tcpSocket (success = connect) or, for
+ * probes, grpc (success = SERVING), each
  * bounded by a timeout. Named ports resolve through the container's ports.
  */
 import { connect } from 'node:net';
 import type { EngineApi } from '../engine/types.ts';
+import { grpcHealthy } from './grpc-probe.ts';
 
 export interface Handler {
   exec?: { command?: string[] };
@@ -17,6 +19,8 @@ export interface Handler {
     httpHeaders?: { name: string; value: string }[];
   };
   tcpSocket?: { port: number | string; host?: string };
+  /** Probes only: grpc.health.v1 Check on the pod IP. */
+  grpc?: { port: number; service?: string };
 }
 
 export interface HandlerTarget {
@@ -41,6 +45,7 @@ export async function runHandler(h: Handler, t: HandlerTarget, timeoutMs: number
       return res.status >= 200 && res.status < 400;
     }
     if (h.tcpSocket) return await tcpOpen(h.tcpSocket.host ?? t.podIP, port(h.tcpSocket.port), timeoutMs);
+    if (h.grpc) return await grpcHealthy(t.podIP, h.grpc.port, h.grpc.service ?? '', timeoutMs);
     return true;
   } catch {
     return false;
