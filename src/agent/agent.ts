@@ -144,9 +144,11 @@ export class Agent {
     this.#node = node;
     this.podCIDR = podCIDR;
     this.#lease = await renewLease(o.client, node, undefined, this.#clock.now());
+    this.#ipc = new PodIpc({ root: join(o.runDir ?? '/run/drover/agent', 'ipc') });
     this.#network = new PodNetwork({
       podCIDR,
       dataDir: join(o.dataDir, 'network'),
+      ipc: this.#ipc,
       log: o.log,
       ...o.network,
     });
@@ -156,7 +158,6 @@ export class Agent {
       allocatable: () => this.#allocatable(),
       claims: (ns, claim) => this.#claimPath(ns, claim),
     });
-    this.#ipc = new PodIpc({ root: join(o.runDir ?? '/run/drover/agent', 'ipc') });
     this.#probes = new ProbeManager({
       engine: o.engine,
       log: o.log,

@@ -58,6 +58,24 @@ export class PodIpc {
     return path;
   }
 
+  /**
+   * For network.ts, which makes a new pod's IPC namespace in the same process
+   * as its network namespace: the empty file to bind it to, or undefined when
+   * the pod already has one (or a leftover file: setup() then looks).
+   */
+  async bindTarget(uid: string): Promise<string | undefined> {
+    const path = join(this.root, uid);
+    if (this.#known.has(uid) || existsSync(path)) return undefined;
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
+    await writeFile(path, '');
+    return path;
+  }
+
+  /** The namespace bound at bindTarget(uid) exists: setup() returns its path at once. */
+  adopt(uid: string): void {
+    this.#known.add(uid);
+  }
+
   async teardown(uid: string): Promise<void> {
     this.#known.delete(uid);
     const path = join(this.root, uid);

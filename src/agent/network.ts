@@ -17,6 +17,7 @@ import { type CniConfList, CniExecutor, type CniRuntime } from '../engine/networ
 import { createNetns, deleteNetns, netnsDir, netnsExists, netnsPathOf } from '../engine/network/netns.ts';
 import { runTool } from '../engine/network/tool.ts';
 import type { Logger } from '../lib/logger.ts';
+import type { PodIpc } from './ipc.ts';
 
 export interface PodNetworkOptions {
   /** The node's pod CIDR, e.g. 10.42.3.0/24. */
@@ -30,6 +31,8 @@ export interface PodNetworkOptions {
   /** Prefix of namespace names (default "drover-"). */
   netnsPrefix?: string;
   pluginDirs?: string[];
+  /** The IPC hook: a new pod's IPC namespace is made by the same process as its network namespace. */
+  ipc?: Pick<PodIpc, 'bindTarget' | 'adopt'>;
   log: Logger;
 }
 
@@ -131,7 +134,8 @@ export class PodNetwork {
         return { netnsPath: netnsPathOf(name), podIP: ip };
       }
     } else {
-      await this.#createNetns(name);
+      const ipcPath = pod.spec?.hostIPC ? undefined : await this.#o.ipc?.bindTarget(uid);
+      if ((await this.#createNetns(name, ipcPath)) && ipcPath) this.#o.ipc?.adopt(uid);
     }
     try {
       // portmap only when the pod asks for host ports: one plugin process less per pod.
@@ -153,28 +157,33 @@ export class PodNetwork {
    * makes the namespace, binds it to /run/netns/<name> and runs `ip` inside.
    * Only once /run/netns is the shared mount `ip netns add` makes (the first
    * namespace of the node goes through it), so both leave the same state.
+   * With `ipcPath`, the pod's IPC namespace is made and bound there too;
+   * returns whether it was.
    */
-  async #createNetns(name: string): Promise<void> {
+  async #createNetns(name: string, ipcPath?: string): Promise<boolean> {
     if (!this.#netnsMounted) {
       this.#netnsMounted = readFileSync('/proc/self/mountinfo', 'utf8')
         .split('\n')
         .some((l) => l.split(' ')[4] === netnsDir && / shared:\d+/.test(l));
       if (!this.#netnsMounted) {
         await createNetns(name, { loopback: true });
-        return;
+        return false;
       }
     }
     const path = netnsPathOf(name);
     await writeFile(path, '');
+    const ipc = ipcPath ? [`--ipc=${ipcPath}`] : [];
     try {
       await runTool(`creating network namespace ${name}`, 'unshare', [
         `--net=${path}`,
+        ...ipc,
         'ip',
         'link',
         'set',
         'lo',
         'up',
       ]);
+      return true;
     } catch (err) {
       await deleteNetns(name).catch(() => undefined);
       throw err;
