@@ -1,7 +1,7 @@
 /**
  * The pod network hook: setup gives a pod its network namespace, configured
  * through CNI (bridge of our own name with host-local IPAM over the node's
- * pod CIDR, outbound NAT through ipMasq, portmap for hostPorts; loopback
+ * pod CIDR, outbound NAT for the pod CIDR (masquerade.ts), portmap for hostPorts; loopback
  * brought up when the namespace is made); teardown runs CNI DEL and deletes
  * the namespace. hostNetwork pods get no namespace and the host's IP.
  *
@@ -18,6 +18,7 @@ import { createNetns, deleteNetns, netnsDir, netnsExists, netnsPathOf } from '..
 import { runTool } from '../engine/network/tool.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { PodIpc } from './ipc.ts';
+import { NodeMasquerade } from './masquerade.ts';
 
 export interface PodNetworkOptions {
   /** The node's pod CIDR, e.g. 10.42.3.0/24. */
@@ -59,6 +60,7 @@ export class PodNetwork {
   /** Pod addresses set up (or found) by this process: steady-state syncs skip the CNI cache file. */
   readonly #ips = new Map<string, string>();
   #netnsMounted = false;
+  readonly #masq: NodeMasquerade;
 
   constructor(o: PodNetworkOptions) {
     this.#o = o;
@@ -72,7 +74,8 @@ export class PodNetwork {
           type: 'bridge',
           bridge: o.bridge ?? 'drover-cni0',
           isGateway: true,
-          ipMasq: true,
+          // Outbound NAT is one rule set for the pod CIDR (masquerade.ts), not a chain per pod.
+          ipMasq: false,
           hairpinMode: true,
           ipam: {
             type: 'host-local',
@@ -84,6 +87,7 @@ export class PodNetwork {
         { type: 'portmap', capabilities: { portMappings: true }, snat: true },
       ],
     };
+    this.#masq = new NodeMasquerade({ podCIDR: o.podCIDR, networkName: this.list.name });
   }
 
   netnsName(uid: string): string {
@@ -102,6 +106,8 @@ export class PodNetwork {
     const args: [string, string][] = [['IgnoreUnknown', '1']];
     if (pod) {
       args.push(
+        // Kept in the CNI cache: this pod's outbound NAT is the node's (teardown needs no ipMasq).
+        [nodeMasqArg, '1'],
         ['K8S_POD_NAMESPACE', pod.metadata.namespace ?? ''],
         ['K8S_POD_NAME', pod.metadata.name ?? ''],
         ['K8S_POD_UID', uid],
@@ -138,6 +144,7 @@ export class PodNetwork {
       if ((await this.#createNetns(name, ipcPath)) && ipcPath) this.#o.ipc?.adopt(uid);
     }
     try {
+      await this.#masq.ensure();
       // portmap only when the pod asks for host ports: one plugin process less per pod.
       const list = rt.capabilityArgs ? this.list : { ...this.list, plugins: this.list.plugins.slice(0, 1) };
       const result = await this.cni.add(list, rt);
@@ -204,22 +211,39 @@ export class PodNetwork {
     // With the namespace gone the plugins still release what lives outside it.
     if (!netnsExists(name)) rt.netns = '';
     // A pod added without host ports never ran portmap: one plugin process less (as in setup).
-    const list =
-      cached && !cached.capabilityArgs ? { ...this.list, plugins: this.list.plugins.slice(0, 1) } : this.list;
+    // One added before the node-wide masquerade (or unknown) has its own ipMasq chain to remove.
+    const nodeMasq = cached?.cniArgs?.some(([k]) => k === nodeMasqArg) ?? false;
+    const base = nodeMasq ? this.list : this.#withIpMasq();
+    const list = cached && !cached.capabilityArgs ? { ...base, plugins: base.plugins.slice(0, 1) } : base;
     await this.cni.del(list, rt);
     await deleteNetns(name);
+    await this.#masq.removeIf(() => this.listSandboxes().length === 0);
+  }
+
+  /** The list as pods were added before masquerade.ts: the bridge's own ipMasq. */
+  #withIpMasq(): CniConfList {
+    const [bridge, ...rest] = this.list.plugins;
+    return bridge ? { ...this.list, plugins: [{ ...bridge, ipMasq: true }, ...rest] } : this.list;
   }
 
   /** libcni's cache entry for the pod, or undefined when there is none. */
-  async #cacheEntry(rt: CniRuntime): Promise<{ capabilityArgs?: Record<string, unknown> } | undefined> {
+  async #cacheEntry(rt: CniRuntime): Promise<CacheEntry | undefined> {
     const path = join(this.cni.cacheDir, 'results', `${this.list.name}-${rt.containerId}-${rt.ifname}`);
     try {
-      return JSON.parse(await readFile(path, 'utf8')) as { capabilityArgs?: Record<string, unknown> };
+      return JSON.parse(await readFile(path, 'utf8')) as CacheEntry;
     } catch {
       return undefined;
     }
   }
 }
+
+interface CacheEntry {
+  capabilityArgs?: Record<string, unknown>;
+  cniArgs?: [string, string][];
+}
+
+/** CNI_ARGS key marking pods whose outbound NAT is the node's rule set (plugins ignore it). */
+const nodeMasqArg = 'DROVER_NODE_MASQ';
 
 function firstIP(ips: { address: string }[] | undefined): string | undefined {
   return ips?.[0]?.address.split('/')[0];
