@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import tls from 'node:tls';
 import { findNginx } from '../src/ingress/nginx.ts';
+import { selfSignedCertArgs } from '../src/ingress/tls.ts';
 import { freePort } from './apiserver-harness.ts';
 import { type Cluster, startCluster, until } from './support/cluster.ts';
 
@@ -103,25 +104,13 @@ test('an Ingress routes two hosts to two Services and serves TLS with the Secret
 }, async () => {
   execFileSync(
     'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=a.example.com',
-      '-addext',
-      'subjectAltName=DNS:a.example.com',
-      '-keyout',
-      join(certDir, 'tls.key'),
-      '-out',
-      join(certDir, 'tls.crt'),
-    ],
+    selfSignedCertArgs({
+      subject: '/CN=a.example.com',
+      san: 'DNS:a.example.com',
+      days: 1,
+      keyPath: join(certDir, 'tls.key'),
+      certPath: join(certDir, 'tls.crt'),
+    }),
     { stdio: 'ignore' },
   );
   await c.k(

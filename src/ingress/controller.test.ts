@@ -19,6 +19,7 @@ import { IngressController } from './controller.ts';
 import { droverClass, ingress, service, slice } from './fixtures.ts';
 import { ingressClassResource, ingressResource } from './model.ts';
 import { findNginx } from './nginx.ts';
+import { selfSignedCertArgs } from './tls.ts';
 
 const skip = findNginx() ? false : 'nginx is not installed';
 const dir = mkdtempSync(join(tmpdir(), 'drv-ingress-ctl-'));
@@ -199,23 +200,7 @@ function tlsSecret(name: string): KubeObject {
   const crt = join(dir, `${name}.crt`);
   execFileSync(
     'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=t.example.com',
-      '-keyout',
-      key,
-      '-out',
-      crt,
-    ],
+    selfSignedCertArgs({ subject: '/CN=t.example.com', days: 1, keyPath: key, certPath: crt }),
     { stdio: 'ignore' },
   );
   const b64 = (f: string) => readFileSync(f).toString('base64');

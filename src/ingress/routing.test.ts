@@ -18,7 +18,7 @@ import { ingress, service, slice, state } from './fixtures.ts';
 import type { Secret } from './model.ts';
 import { findNginx, Nginx, workerUser } from './nginx.ts';
 import { renderNginxConf } from './nginx-conf.ts';
-import { ensureFallbackCertificate, fallbackSubject } from './tls.ts';
+import { ensureFallbackCertificate, fallbackSubject, selfSignedCertArgs } from './tls.ts';
 
 const skip = findNginx() ? false : 'nginx is not installed';
 const dir = mkdtempSync(join(tmpdir(), 'drv-ingress-routing-'));
@@ -58,25 +58,7 @@ function selfSigned(cn: string): Secret {
   const crt = join(dir, `${cn}.crt`);
   execFileSync(
     'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${cn}`,
-      '-addext',
-      `subjectAltName=DNS:${cn}`,
-      '-keyout',
-      key,
-      '-out',
-      crt,
-    ],
+    selfSignedCertArgs({ subject: `/CN=${cn}`, san: `DNS:${cn}`, days: 1, keyPath: key, certPath: crt }),
     { stdio: 'ignore' },
   );
   const b64 = (f: string) => readFileSync(f).toString('base64');

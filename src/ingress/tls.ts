@@ -32,6 +32,34 @@ export function pemFromSecret(secret: Secret): { pem: string } | { error: string
   return { pem: `${crtPem.trim()}\n${keyPem.trim()}\n` };
 }
 
+/** openssl arguments for a self-signed P-256 certificate and key (the fallback; tests make Secrets with it). */
+export function selfSignedCertArgs(o: {
+  subject: string;
+  san?: string;
+  days: number;
+  keyPath: string;
+  certPath: string;
+}): string[] {
+  return [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    String(o.days),
+    '-subj',
+    o.subject,
+    ...(o.san ? ['-addext', `subjectAltName=${o.san}`] : []),
+    '-keyout',
+    o.keyPath,
+    '-out',
+    o.certPath,
+  ];
+}
+
 export const fallbackSubject = 'Drover Ingress Controller Fake Certificate';
 
 /** Creates (once) a self-signed certificate + key PEM at `path` with openssl; returns the PEM. */
@@ -41,25 +69,16 @@ export async function ensureFallbackCertificate(path: string): Promise<string> {
   const keyPath = `${path}.key`;
   try {
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '3650',
-      '-subj',
-      `/O=Drover/CN=${fallbackSubject}`,
-      '-addext',
-      'subjectAltName=DNS:ingress.local',
-      '-keyout',
-      keyPath,
-      '-out',
-      `${path}.crt`,
-    ]);
+    await run(
+      'openssl',
+      selfSignedCertArgs({
+        subject: `/O=Drover/CN=${fallbackSubject}`,
+        san: 'DNS:ingress.local',
+        days: 3650,
+        keyPath,
+        certPath: `${path}.crt`,
+      }),
+    );
     const pem = `${(await readFile(`${path}.crt`, 'utf8')).trim()}\n${(await readFile(keyPath, 'utf8')).trim()}\n`;
     await writeFile(path, pem, { mode: 0o600 });
     await rm(keyPath, { force: true });
