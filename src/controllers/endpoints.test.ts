@@ -2,45 +2,12 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { type KubeObject, type Pod, type Resource, resources } from '../client/index.ts';
 import { type Endpoints, newEndpointsController } from './endpoints.ts';
-import { type FakeCluster, fakeCluster, start, writeLog } from './fake-cluster.ts';
+import { type FakeCluster, fakeCluster, writeLog } from './fake-cluster.ts';
+import { podFixture, serviceFixture } from './service-fixtures.ts';
 import type { Service } from './service-pods.ts';
 
-const deleting = new Date(start).toISOString().replace(/\.\d+Z$/, 'Z');
-const svc = (spec: Service['spec'] = {}): Service => ({
-  metadata: { name: 'web', namespace: 'default', uid: 'svc-uid', labels: { app: 'web' } },
-  spec: {
-    selector: { app: 'web' },
-    ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
-    ...spec,
-  },
-});
-interface PodOpts {
-  ip?: string | null;
-  ready?: boolean;
-  phase?: string;
-  terminating?: boolean;
-  ports?: { name: string; containerPort: number }[];
-  hostname?: string;
-  subdomain?: string;
-}
-const pod = (name: string, o: PodOpts = {}): Pod => ({
-  metadata: {
-    name,
-    namespace: 'default',
-    labels: { app: 'web' },
-    ...(o.terminating ? { deletionTimestamp: deleting, finalizers: ['hold'] } : {}),
-  },
-  spec: {
-    nodeName: 'n1',
-    containers: [{ name: 'c', ports: o.ports ?? [] }],
-    ...(o.hostname ? { hostname: o.hostname, subdomain: o.subdomain } : {}),
-  },
-  status: {
-    phase: (o.phase ?? 'Running') as 'Running',
-    ...(o.ip === null ? {} : { podIP: o.ip ?? `10.42.0.${name.replace(/\D/g, '')}` }),
-    conditions: [{ type: 'Ready', status: o.ready === false ? 'False' : 'True' }],
-  },
-});
+const svc = (spec?: Service['spec']): Service => serviceFixture(spec, { app: 'web' });
+const pod = podFixture;
 const S = (o: KubeObject): [Resource, KubeObject] => [resources.services, o];
 const P = (o: KubeObject): [Resource, KubeObject] => [resources.pods, o];
 const E = (o: KubeObject): [Resource, KubeObject] => [resources.endpoints, o];
