@@ -19,6 +19,7 @@ export async function runEngineDaemon(opts: EngineDaemonOptions): Promise<void> 
     loadImage: opts.loadImage,
     namePrefix: opts.namePrefix,
     runtime: opts.runtime,
+    engineOnly: true,
   });
   if (opts.tcp) {
     const [host = '127.0.0.1', port = '2375'] = opts.tcp.includes(':')

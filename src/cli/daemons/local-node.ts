@@ -1,21 +1,23 @@
 import { createReadStream } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { Agent } from '../../agent/agent.ts';
-import { type KubeletServer, startKubeletServer } from '../../agent/kubelet-server.ts';
-import { defaultPodLogDir } from '../../agent/pod-logs.ts';
-import { type AgentSubresources, agentSubresources } from '../../agent/subresources.ts';
-import { type Connection, HttpClient } from '../../client/index.ts';
-import { startLocalPathNode } from '../../controllers/local-path-cleaner.ts';
+import type { Agent } from '../../agent/agent.ts';
+import type { KubeletServer } from '../../agent/kubelet-server.ts';
+import type { AgentSubresources } from '../../agent/subresources.ts';
+import type { Connection, HttpClient } from '../../client/index.ts';
 import { createDockerApiServer } from '../../dockerapi/server.ts';
 import { Engine } from '../../engine/engine.ts';
-import { type IngressController, startNodeIngress } from '../../ingress/index.ts';
+import type { IngressController } from '../../ingress/index.ts';
 import { describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { NodeDns } from '../../proxy/dns/node-dns.ts';
-import { ServiceProxy } from '../../proxy/proxy.ts';
+import type { NodeDns } from '../../proxy/dns/node-dns.ts';
+import type { ServiceProxy } from '../../proxy/proxy.ts';
+
+type agentSubresourcesType = typeof import('../../agent/subresources.ts').agentSubresources;
 
 export interface LocalNodeOptions {
+  /** The engine and its Docker API only (`drover engine`): no agent will start. */
+  engineOnly?: boolean;
   dataDir: string;
   runDir: string;
   log: Logger;
@@ -60,6 +62,10 @@ export interface LocalNodeOptions {
  */
 export class LocalNode {
   readonly engine: Engine;
+  /**
+   * pods/log, exec, attach and portforward for the API server; none for an
+   * engine-only node (`drover engine` loads no Kubernetes parts at all).
+   */
   readonly subresources: AgentSubresources;
   readonly #o: LocalNodeOptions;
   #api: ReturnType<typeof createDockerApiServer> | undefined;
@@ -71,13 +77,15 @@ export class LocalNode {
   #localPath: { stop(): Promise<void> } | undefined;
   #kubelet: KubeletServer | undefined;
 
-  private constructor(o: LocalNodeOptions, engine: Engine) {
+  private constructor(o: LocalNodeOptions, engine: Engine, subresources: agentSubresourcesType | undefined) {
     this.#o = o;
     this.engine = engine;
-    this.subresources = agentSubresources(engine, {
-      pod: (ns, name) => this.#agent?.pods.store.get(`${ns}/${name}`),
-      netns: (uid) => this.#agent?.podNetns(uid),
-    });
+    this.subresources = subresources
+      ? subresources(engine, {
+          pod: (ns, name) => this.#agent?.pods.store.get(`${ns}/${name}`),
+          netns: (uid) => this.#agent?.podNetns(uid),
+        })
+      : { http: {}, upgrade: {} };
   }
 
   static async create(o: LocalNodeOptions): Promise<LocalNode> {
@@ -98,7 +106,11 @@ export class LocalNode {
           o.log.warn({ tar, err: describeError(err) }, 'loading image archive failed'),
         );
     }
-    const node = new LocalNode(o, engine);
+    // The Kubernetes side loads only for a cluster node: the plain engine daemon stays small.
+    const subresources = o.engineOnly
+      ? undefined
+      : (await import('../../agent/subresources.ts')).agentSubresources;
+    const node = new LocalNode(o, engine, subresources);
     if (o.dockerSocket) {
       node.#api = createDockerApiServer({ engine, log: o.log });
       await node.#api.listen(o.dockerSocket);
@@ -114,6 +126,25 @@ export class LocalNode {
 
   async startAgent(conn: Connection): Promise<Agent> {
     const o = this.#o;
+    const [
+      { Agent },
+      { startKubeletServer },
+      { defaultPodLogDir },
+      { HttpClient },
+      { startLocalPathNode },
+      { startNodeIngress },
+      { NodeDns },
+      { ServiceProxy },
+    ] = await Promise.all([
+      import('../../agent/agent.ts'),
+      import('../../agent/kubelet-server.ts'),
+      import('../../agent/pod-logs.ts'),
+      import('../../client/index.ts'),
+      import('../../controllers/local-path-cleaner.ts'),
+      import('../../ingress/index.ts'),
+      import('../../proxy/dns/node-dns.ts'),
+      import('../../proxy/proxy.ts'),
+    ]);
     this.#client = new HttpClient(conn, { maxSockets: 16 });
     const prefix = o.namePrefix;
     if (o.kubelet)
