@@ -1,20 +1,10 @@
-/**
- * The pod volumes hook: setup makes each volume's directory under
- * `<root>/<pod uid>/volumes/<name>` (emptyDir on disk or tmpfs for medium
- * Memory; configMap, secret, downwardAPI and projected as files, secrets and
- * projected volumes on tmpfs; hostPath as the host's path) and gives the engine bind mounts for a container's
- * volumeMounts; teardown unmounts and removes the pod's directory.
- * ConfigMap and Secret files are rewritten on every sync (atomic renames in
- * the bind-mounted directory), so updates reach running pods.
- */
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize } from 'node:path';
 import type { Pod } from '../client/index.ts';
 import type { MountSpec } from '../engine/types.ts';
-import { UnavailableError } from '../lib/errors.ts';
 import { ConfigError, type ConfigSource, fieldValue, resourceValue } from './env.ts';
+import { isMountPoint, mountPoints, runCommand } from './host-commands.ts';
 
 type Items = { key: string; path: string; mode?: number }[];
 type FieldItem = {
@@ -59,26 +49,6 @@ interface FileSpec {
 
 /** Volume name to host path. */
 export type PodVolumePaths = Map<string, { path: string; readOnly: boolean }>;
-
-function run(cmd: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (b: Buffer) => {
-      err += b.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve() : reject(new UnavailableError(`${cmd} ${args.join(' ')}: ${err.trim()}`)),
-    );
-  });
-}
-
-function isMountPoint(path: string): boolean {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .some((l) => l.split(' ')[4] === path);
-}
 
 export class PodVolumes {
   readonly root: string;
@@ -196,7 +166,8 @@ export class PodVolumes {
 
   async #dir(dir: string, tmpfs: boolean): Promise<void> {
     await mkdir(dir, { recursive: true, mode: 0o777 });
-    if (tmpfs && !isMountPoint(dir)) await run('mount', ['-t', 'tmpfs', '-o', 'mode=0777', 'tmpfs', dir]);
+    if (tmpfs && !isMountPoint(dir))
+      await runCommand('mount', ['-t', 'tmpfs', '-o', 'mode=0777', 'tmpfs', dir]);
   }
 
   /** Engine mounts for a container's volumeMounts. */
@@ -221,12 +192,10 @@ export class PodVolumes {
   async teardown(uid: string): Promise<void> {
     const base = join(this.root, uid);
     if (!existsSync(base)) return;
-    const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .map((l) => l.split(' ')[4] ?? '')
+    const mounts = mountPoints()
       .filter((p) => p.startsWith(`${base}/`))
       .sort((a, b) => b.length - a.length);
-    for (const m of mounts) await run('umount', [m]).catch(() => run('umount', ['-l', m]));
+    for (const m of mounts) await runCommand('umount', [m]).catch(() => runCommand('umount', ['-l', m]));
     await rm(base, { recursive: true, force: true });
   }
 }
