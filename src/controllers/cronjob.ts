@@ -53,12 +53,7 @@ export class CronJobController implements Controller {
   constructor(ctx: ControllerContext) {
     this.#ctx = ctx;
     this.queue = newQueue(ctx);
-    this.#events = new EventRecorder({
-      client: ctx.client,
-      component: 'cronjob-controller',
-      log: ctx.log,
-      now: () => ctx.clock.now(),
-    });
+    this.#events = EventRecorder.forController(ctx, 'cronjob-controller');
     this.#cronJobs = ctx.informers.informerFor(resources.cronJobs);
     this.#jobs = ctx.informers.informerFor<Job>(resources.jobs, {}, { controllerUid: byControllerUid });
     this.informers = [this.#cronJobs, this.#jobs];

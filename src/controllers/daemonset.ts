@@ -66,12 +66,7 @@ export class DaemonSetController implements Controller {
     this.#ctx = ctx;
     this.queue = newQueue(ctx);
     this.#exp = new Expectations(ctx.clock);
-    this.#events = new EventRecorder({
-      client: ctx.client,
-      component: 'daemonset-controller',
-      log: ctx.log,
-      now: () => ctx.clock.now(),
-    });
+    this.#events = EventRecorder.forController(ctx, 'daemonset-controller');
     this.#ds = ctx.informers.informerFor<DaemonSet>(resources.daemonSets);
     this.#pods = ctx.informers.informerFor<Pod>(resources.pods, {}, { controllerUid: byControllerUid });
     this.#nodes = ctx.informers.informerFor<Node>(resources.nodes);

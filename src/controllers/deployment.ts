@@ -47,12 +47,7 @@ export class DeploymentController implements Controller {
   constructor(ctx: ControllerContext) {
     this.#ctx = ctx;
     this.queue = newQueue(ctx);
-    this.#events = new EventRecorder({
-      client: ctx.client,
-      component: 'deployment-controller',
-      log: ctx.log,
-      now: () => ctx.clock.now(),
-    });
+    this.#events = EventRecorder.forController(ctx, 'deployment-controller');
     this.#deploys = ctx.informers.informerFor<Deployment>(resources.deployments);
     this.#rss = ctx.informers.informerFor<ReplicaSet>(resources.replicaSets);
     this.#pods = ctx.informers.informerFor<Pod>(resources.pods, {}, { controllerUid: podsByControllerUid });

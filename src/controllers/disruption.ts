@@ -63,12 +63,7 @@ export class DisruptionController implements Controller {
   constructor(ctx: ControllerContext) {
     this.#ctx = ctx;
     this.queue = newQueue(ctx);
-    this.#events = new EventRecorder({
-      client: ctx.client,
-      component: 'controllermanager',
-      log: ctx.log,
-      now: () => ctx.clock.now(),
-    });
+    this.#events = EventRecorder.forController(ctx, 'controllermanager');
     this.#pdbs = ctx.informers.informerFor<PodDisruptionBudget>(resources.podDisruptionBudgets);
     this.#pods = ctx.informers.informerFor<Pod>(resources.pods);
     this.#owners = new Map([

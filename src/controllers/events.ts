@@ -1,6 +1,7 @@
 import type { Client, KubeObject } from '../client/index.ts';
 import { EventRecorder as ClientEventRecorder } from '../client/index.ts';
 import type { Logger } from '../lib/logger.ts';
+import type { ControllerContext } from './controller.ts';
 
 /**
  * Writes core/v1 Events about an object (what `kubectl describe` shows), e.g.
@@ -19,6 +20,11 @@ export class EventRecorder {
       // Only now() is read: the recorder never waits.
       clock: { now: opts.now, after: () => () => {} },
     });
+  }
+
+  /** A controller's recorder: its client, log and clock, under `component` (e.g. `deployment-controller`). */
+  static forController(ctx: ControllerContext, component: string): EventRecorder {
+    return new EventRecorder({ client: ctx.client, component, log: ctx.log, now: () => ctx.clock.now() });
   }
 
   record(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {

@@ -69,12 +69,7 @@ export class JobController implements Controller {
     this.#ctx = ctx;
     this.queue = newQueue(ctx);
     this.#exp = new Expectations(ctx.clock);
-    this.#events = new EventRecorder({
-      client: ctx.client,
-      component: 'job-controller',
-      log: ctx.log,
-      now: () => ctx.clock.now(),
-    });
+    this.#events = EventRecorder.forController(ctx, 'job-controller');
     this.#jobs = ctx.informers.informerFor<Job>(resources.jobs);
     this.#pods = ctx.informers.informerFor<Pod>(resources.pods, {}, { controllerUid: byControllerUid });
     this.informers = [this.#jobs, this.#pods];

@@ -49,12 +49,7 @@ export class LocalPathProvisioner implements Controller {
   constructor(ctx: ControllerContext) {
     this.#ctx = ctx;
     this.queue = newQueue(ctx);
-    this.#events = new EventRecorder({
-      client: ctx.client,
-      component: `${localPathProvisioner}_provisioner`,
-      log: ctx.log,
-      now: () => ctx.clock.now(),
-    });
+    this.#events = EventRecorder.forController(ctx, `${localPathProvisioner}_provisioner`);
     this.#claims = ctx.informers.informerFor<PersistentVolumeClaim>(resources.persistentVolumeClaims);
     this.#volumes = ctx.informers.informerFor<PersistentVolume>(resources.persistentVolumes);
     this.#classes = ctx.informers.informerFor<StorageClass>(resources.storageClasses);

@@ -87,12 +87,7 @@ export class NodeIpamController implements Controller {
     this.#ctx = ctx;
     this.#set = new CidrSet(opts.clusterCIDR ?? '10.42.0.0/16', opts.nodeMaskSize ?? 24);
     this.queue = newQueue(ctx);
-    this.#events = new EventRecorder({
-      client: ctx.client,
-      component: 'cidrAllocator',
-      log: ctx.log,
-      now: () => ctx.clock.now(),
-    });
+    this.#events = EventRecorder.forController(ctx, 'cidrAllocator');
     this.#nodes = ctx.informers.informerFor<Node>(resources.nodes);
     this.informers = [this.#nodes];
     this.#nodes.addHandler({

@@ -38,12 +38,7 @@ export class TaintEvictionController implements Controller {
   constructor(ctx: ControllerContext) {
     this.#ctx = ctx;
     this.queue = newQueue(ctx);
-    this.#events = new EventRecorder({
-      client: ctx.client,
-      component: 'taint-eviction-controller',
-      log: ctx.log,
-      now: () => ctx.clock.now(),
-    });
+    this.#events = EventRecorder.forController(ctx, 'taint-eviction-controller');
     this.#nodes = ctx.informers.informerFor<Node>(resources.nodes);
     this.#pods = ctx.informers.informerFor<Pod>(resources.pods, {}, { nodeName: nodeNameIndex });
     this.informers = [this.#nodes, this.#pods];

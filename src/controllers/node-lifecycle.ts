@@ -63,12 +63,7 @@ export class NodeLifecycleController implements Controller {
     this.#grace = opts.gracePeriodMs ?? 40_000;
     this.#startupGrace = opts.startupGracePeriodMs ?? Math.max(60_000, this.#grace);
     this.queue = newQueue(ctx);
-    this.#events = new EventRecorder({
-      client: ctx.client,
-      component: 'node-controller',
-      log: ctx.log,
-      now: () => ctx.clock.now(),
-    });
+    this.#events = EventRecorder.forController(ctx, 'node-controller');
     this.#nodes = ctx.informers.informerFor<Node>(resources.nodes);
     const leases = ctx.informers.informerFor<Lease>(resources.leases, { namespace: nodeLeaseNamespace });
     this.#pods = ctx.informers.informerFor<Pod>(resources.pods, {}, { nodeName: nodeNameIndex });

@@ -46,12 +46,7 @@ export class PersistentVolumeBinder implements Controller {
   constructor(ctx: ControllerContext) {
     this.#ctx = ctx;
     this.queue = newQueue(ctx);
-    this.#events = new EventRecorder({
-      client: ctx.client,
-      component: 'persistentvolume-controller',
-      log: ctx.log,
-      now: () => ctx.clock.now(),
-    });
+    this.#events = EventRecorder.forController(ctx, 'persistentvolume-controller');
     this.#claims = ctx.informers.informerFor<PersistentVolumeClaim>(resources.persistentVolumeClaims);
     this.#volumes = ctx.informers.informerFor<PersistentVolume>(resources.persistentVolumes);
     this.#classes = ctx.informers.informerFor<StorageClass>(resources.storageClasses);

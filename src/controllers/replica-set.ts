@@ -87,12 +87,7 @@ export class ReplicaSetController implements Controller {
     this.#kind = kind;
     this.queue = newQueue(ctx);
     this.#exp = new Expectations(ctx.clock);
-    this.#events = new EventRecorder({
-      client: ctx.client,
-      component: `${kind.name}-controller`,
-      log: ctx.log,
-      now: () => ctx.clock.now(),
-    });
+    this.#events = EventRecorder.forController(ctx, `${kind.name}-controller`);
     this.#rs = ctx.informers.informerFor<ReplicaSet>(kind.resource);
     this.#pods = ctx.informers.informerFor<Pod>(resources.pods, {}, { controllerUid: podsByControllerUid });
     this.informers = [this.#rs, this.#pods];

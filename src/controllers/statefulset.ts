@@ -59,12 +59,7 @@ export class StatefulSetController implements Controller {
   constructor(ctx: ControllerContext) {
     this.#ctx = ctx;
     this.queue = newQueue(ctx);
-    this.#events = new EventRecorder({
-      client: ctx.client,
-      component: 'statefulset-controller',
-      log: ctx.log,
-      now: () => ctx.clock.now(),
-    });
+    this.#events = EventRecorder.forController(ctx, 'statefulset-controller');
     this.#sets = ctx.informers.informerFor<StatefulSet>(resources.statefulSets);
     this.#pods = ctx.informers.informerFor<Pod>(resources.pods, {}, { controllerUid: podsByControllerUid });
     this.#revisions = ctx.informers.informerFor<ControllerRevision>(resources.controllerRevisions);
