@@ -1,8 +1,6 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { defaultAdvertiseAddress } from '../../apiserver/advertise.ts';
-import { firstServiceIp } from '../../apiserver/bootstrap.ts';
 import type { SubresourceHandlers } from '../../apiserver/extensions.ts';
 
 export interface ServerOptions {
@@ -136,6 +134,11 @@ export interface RunningServer {
 /** Wires storage, PKI, the API server and the control loops; returns once they serve. */
 export async function startServer(opts: ServerOptions, logLevel = 'info'): Promise<RunningServer> {
   const [host = '127.0.0.1', portText = '6443'] = splitHostPort(opts.httpsListen);
+  // Loaded here, not at the top: every `drover` command registers this file.
+  const [{ defaultAdvertiseAddress }, { firstServiceIp }] = await Promise.all([
+    import('../../apiserver/advertise.ts'),
+    import('../../apiserver/bootstrap.ts'),
+  ]);
   const advertiseAddress = opts.advertiseAddress ?? defaultAdvertiseAddress();
   // Certificates (generated in a child process on first start) and the store
   // open while the server's modules load. In-cluster clients reach the API as
